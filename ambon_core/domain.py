@@ -1,0 +1,209 @@
+"""Domain types shared by workers (writers) and the dashboard (reader).
+
+Every live value carries ``updated_at`` (aware UTC) so the UI can show its age and
+mark it stale. Types serialise to JSON with ``model_dump_json`` and back with
+``model_validate_json``; the Redis store does that, nobody else.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def utcnow() -> datetime:
+    """Now, as an aware UTC datetime (the only clock the store writes)."""
+    return datetime.now(UTC)
+
+
+class _Live(BaseModel):
+    """A live value in Redis: ignores unknown fields so old readers survive new writers."""
+
+    model_config = ConfigDict(extra="ignore")
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    def age_s(self, now: datetime | None = None) -> float:
+        """Seconds since the value was written."""
+        return max(0.0, ((now or utcnow()) - self.updated_at).total_seconds())
+
+
+class CameraKind(StrEnum):
+    TRAFFIC = "traffic"
+    MARKET = "market"
+    PUSKESMAS = "puskesmas"
+    TPS = "tps"
+
+
+class Congestion(StrEnum):
+    LANCAR = "lancar"  # free flow
+    PADAT = "padat"  # dense
+    MACET = "macet"  # jammed
+
+
+class CameraStatus(StrEnum):
+    OK = "ok"
+    NO_SIGNAL = "no_signal"  # stream down: never show the last frame as if live
+    STARTING = "starting"
+
+
+class CameraState(_Live):
+    """What one camera's analysis says now, plus its health."""
+
+    camera_id: str
+    kind: CameraKind
+    status: CameraStatus = CameraStatus.STARTING
+    objects: dict[str, int] = Field(default_factory=dict, description="class -> count in view")
+    line_counts: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="line -> 'in:car' / 'out:motorcycle' -> total"
+    )
+    congestion: Congestion | None = None
+    occupancy: float | None = None
+    mean_speed_px_s: float | None = None
+    parking_occupied: int | None = None
+    parking_total: int | None = None
+    queue_len: int | None = None
+    longest_wait_s: float | None = None
+    door_open: bool | None = None
+    fill: float | None = Field(None, ge=0.0, le=1.0)
+    capture_fps: float = 0.0
+    infer_fps: float = 0.0
+    infer_ms: float = 0.0
+    skipped_frames: int = 0
+    reconnects: int = 0
+    last_frame_at: datetime | None = None
+    worker: str | None = None
+
+
+class PuskesmasStatus(StrEnum):
+    BUKA = "buka"
+    BELUM_BUKA = "belum_buka"
+    TUTUP = "tutup"
+    TIDAK_DIKETAHUI = "tidak_diketahui"
+
+
+class PuskesmasState(_Live):
+    """Opening status of one puskesmas against its schedule."""
+
+    puskesmas_id: str
+    status: PuskesmasStatus = PuskesmasStatus.TIDAK_DIKETAHUI
+    minutes_late: int | None = None
+    waiting: int | None = None
+    longest_wait_s: float | None = None
+    staff_checked_in: int | None = None
+    door_open: bool | None = None
+    scheduled_open: str | None = Field(None, description="Today's opening time, HH:MM WIT")
+    scheduled_close: str | None = None
+
+
+class Attendance(_Live):
+    """Staff check-ins at one puskesmas today (from the ASN attendance export)."""
+
+    puskesmas_id: str
+    staff_checked_in: int = Field(0, ge=0)
+    first_check_in_at: datetime | None = None
+
+
+class TpsState(_Live):
+    """Fill level of one garbage dump point (FIWARE WasteContainer.fillingLevel)."""
+
+    tps_id: str
+    fill: float | None = Field(None, ge=0.0, le=1.0)
+    overflow: bool = False
+    threshold: float = 0.8
+    last_emptied_at: datetime | None = None
+    source: str = "camera"
+
+
+class IncidentStatus(StrEnum):
+    """112 incident lifecycle, in order: status never moves backwards."""
+
+    NEW = "new"
+    VERIFIED = "verified"
+    DISPATCHED = "dispatched"
+    ON_SCENE = "on_scene"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+    @property
+    def rank(self) -> int:
+        return list(IncidentStatus).index(self)
+
+    @property
+    def is_open(self) -> bool:
+        return self.rank < IncidentStatus.RESOLVED.rank
+
+
+class Incident(_Live):
+    """A 112 emergency, complaint or alert-derived incident (live view, no caller identity)."""
+
+    incident_id: str
+    source: str = "open311"
+    category: str
+    title: str
+    description: str = ""
+    status: IncidentStatus = IncidentStatus.NEW
+    severity: int = Field(2, ge=1, le=3, description="1 rendah, 2 sedang, 3 tinggi")
+    agencies: list[str] = Field(default_factory=list)
+    lat: float | None = None
+    lon: float | None = None
+    kecamatan: str | None = None
+    address: str | None = None
+    reported_at: datetime = Field(default_factory=utcnow)
+
+
+class AlertKind(StrEnum):
+    PUSKESMAS_LATE = "puskesmas_late"
+    CONGESTION = "congestion"
+    ACCIDENT_CANDIDATE = "accident_candidate"
+    ILLEGAL_PARKING = "illegal_parking"
+    TPS_OVERFLOW = "tps_overflow"
+    DUMPING = "dumping"
+    QUEUE_LONG = "queue_long"
+    INCIDENT = "incident"
+    EARTHQUAKE = "earthquake"
+    WEATHER = "weather"
+    CAMERA_OFFLINE = "camera_offline"
+    FEED_DEGRADED = "feed_degraded"
+
+
+class Alert(_Live):
+    """Something the mayor or an OPD should look at; formatted for people by the UI."""
+
+    alert_id: str
+    kind: AlertKind
+    entity_id: str
+    severity: int = Field(2, ge=1, le=3)
+    opd: str | None = Field(None, description="Department that owns it (registry OPD code)")
+    params: dict[str, str | int | float | None] = Field(default_factory=dict)
+    raised_at: datetime = Field(default_factory=utcnow)
+    lat: float | None = None
+    lon: float | None = None
+
+
+class FeedStatus(_Live):
+    """Health of one OPD / national feed puller."""
+
+    feed: str
+    ok: bool = True
+    last_ok_at: datetime | None = None
+    last_error: str | None = None
+    records: int = 0
+    consecutive_failures: int = 0
+
+    @property
+    def degraded(self) -> bool:
+        return self.consecutive_failures >= 3
+
+
+class Heartbeat(_Live):
+    """Proof of life of one worker process; written with a TTL."""
+
+    worker: str
+    pid: int
+    host: str
+    started_at: datetime
+    state: Literal["starting", "running", "degraded", "stopping"] = "running"
+    detail: dict[str, str | int | float | None] = Field(default_factory=dict)

@@ -1,0 +1,155 @@
+"""SQL history (the record) with SQLAlchemy 2.x typed models.
+
+Times are stored in UTC; ``UTCDateTime`` hands back aware datetimes on every backend
+(SQLite keeps no zone). Redis live state is rebuilt from these tables after a loss.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware-UTC datetimes in, aware-UTC datetimes out, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the history DB; pass an aware one")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[str]: JSON}
+
+
+class IncidentRecord(Base):
+    """One 112 incident / complaint, with the time it reached each lifecycle step."""
+
+    __tablename__ = "incident"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[str] = mapped_column(String(120), unique=True)
+    source: Mapped[str] = mapped_column(String(40))
+    category: Mapped[str] = mapped_column(String(60), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    severity: Mapped[int] = mapped_column(Integer, default=2)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    agencies: Mapped[list[str]] = mapped_column(default=list)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    kecamatan: Mapped[str | None] = mapped_column(String(60))
+    address: Mapped[str | None] = mapped_column(String(300))
+    reported_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    verified_at: Mapped[datetime | None]
+    dispatched_at: Mapped[datetime | None]
+    on_scene_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    changes: Mapped[list[IncidentStatusChange]] = relationship(
+        back_populates="incident", order_by="IncidentStatusChange.at")
+
+
+class IncidentStatusChange(Base):
+    __tablename__ = "incident_status_change"
+    __table_args__ = (Index("ix_incident_status_change_incident_at", "incident_pk", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_pk: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime]
+    agency: Mapped[str | None] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(Text)
+    incident: Mapped[IncidentRecord] = relationship(back_populates="changes")
+
+
+class PuskesmasStatusChange(Base):
+    """A puskesmas moved to a new status (buka, belum_buka, tutup, tidak_diketahui)."""
+
+    __tablename__ = "puskesmas_status_change"
+    __table_args__ = (Index("ix_puskesmas_status_change_site_at", "puskesmas_id", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    puskesmas_id: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(20))
+    minutes_late: Mapped[int | None]
+    waiting: Mapped[int | None]
+    at: Mapped[datetime]
+
+
+class CameraMinute(Base):
+    """Per-camera aggregate of one minute: counts crossing lines, peaks, mean values."""
+
+    __tablename__ = "camera_minute"
+    __table_args__ = (Index("ix_camera_minute_camera_minute", "camera_id", "minute", unique=True),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(80))
+    minute: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(20))
+    crossings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    objects_mean: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    congestion: Mapped[str | None] = mapped_column(String(10))
+    queue_max: Mapped[int | None]
+    fill: Mapped[float | None]
+    frames: Mapped[int] = mapped_column(default=0)
+
+
+class TpsFill(Base):
+    __tablename__ = "tps_fill"
+    __table_args__ = (Index("ix_tps_fill_tps_at", "tps_id", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tps_id: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime]
+    fill: Mapped[float]
+    source: Mapped[str] = mapped_column(String(20), default="camera")
+
+
+class AlertRecord(Base):
+    """An alert's life: when raised, when cleared, so its duration is on record."""
+
+    __tablename__ = "alert"
+    __table_args__ = (Index("ix_alert_kind_raised", "kind", "raised_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[str] = mapped_column(String(160), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(120))
+    severity: Mapped[int] = mapped_column(default=2)
+    opd: Mapped[str | None] = mapped_column(String(20))
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    raised_at: Mapped[datetime]
+    cleared_at: Mapped[datetime | None]
+
+
+class AuditLog(Base):
+    """Who did what, when: logins, acknowledgements, instructions, exports."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str | None] = mapped_column(String(160))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

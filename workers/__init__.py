@@ -1,0 +1,1 @@
+"""Background workers that fill Redis: camera analysis, OPD feeds, status, simulators."""

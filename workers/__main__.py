@@ -1,0 +1,126 @@
+"""Command line of the workers.
+
+    python -m workers run [--only NAME ...] [--once] [--ui]   start (or run once) the workers
+    python -m workers worker NAME [--once]                   one loop worker in the foreground
+    python -m workers status [--json]                        what the workers last published
+    python -m workers migrate                                bring the SQL schema up to date
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+
+from ambon_core.db import DatabaseUnavailable, check, engine_for, migrate, session_factory
+from ambon_core.history import rebuild_live_state
+from ambon_core.redis_server import EmbeddedRedis, RedisUnavailable, connect, ensure_embedded
+from ambon_core.registry import RegistryError, load_registry
+from ambon_core.settings import Settings, get_settings
+from ambon_core.store import Store
+from workers.catalog import LOOP_WORKERS, available, child_specs, load_worker
+from workers.status_report import status_report
+from workers.supervisor import Supervisor
+
+log = logging.getLogger("workers")
+
+
+def _prepare(settings: Settings, *, embedded: bool) -> tuple[Store, EmbeddedRedis | None]:
+    """Registry, Redis and DB checks in the order a new user would fix them; rebuild
+    live state from SQL when Redis is empty (new server, or restarted without data)."""
+    load_registry(settings.registry_path)
+    server = ensure_embedded(settings) if embedded else None
+    if server is not None:
+        get_settings.cache_clear()  # REDIS_URL now names the embedded socket
+        settings = get_settings()
+    store = Store(connect(settings), settings.key_prefix, settings.stream_maxlen)
+    engine = engine_for(settings.database_url)
+    check(engine)
+    migrate(engine)
+    if store.is_empty():
+        with session_factory(engine)() as session:
+            rebuild_live_state(session, store)
+    return store, server
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    only = set(args.only or []) or None
+    if args.once:
+        _prepare(get_settings(), embedded=False)
+        for name in [n for n in LOOP_WORKERS if available(n) and (only is None or n in only)]:
+            load_worker(name)().run_once()
+            log.info("ran %s once", name)
+        return 0
+    store, server = _prepare(get_settings(), embedded=True)
+    try:
+        settings = get_settings()
+        specs = child_specs(settings, load_registry(settings.registry_path), only=only, ui=args.ui)
+        return Supervisor(specs, store, settings).run()
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    worker = load_worker(args.name)()
+    if args.once:
+        worker.run_once()
+    else:
+        worker.run()
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    store = Store(connect(settings), settings.key_prefix, settings.stream_maxlen)
+    report = status_report(store.read_live(), settings)
+    if args.json:
+        json.dump(report, sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+    else:
+        for name, hb in report["workers"].items():
+            print(f"{name:16} {'hidup' if hb['alive'] else 'MATI':6} umur {hb['age_s']} s")  # noqa: T201
+        for section in ("cameras", "puskesmas", "tps", "incidents", "alerts", "feeds"):
+            print(f"{section}: {len(report[section])}")  # noqa: T201
+    return 0
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    engine = engine_for(get_settings().database_url)
+    check(engine)
+    migrate(engine)
+    log.info("database schema is up to date")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="python -m workers", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    run = sub.add_parser("run", help="start the workers under the supervisor")
+    run.add_argument("--only", action="append", help="run only this worker (repeatable)")
+    run.add_argument("--once", action="store_true", help="one turn of each loop worker, then exit")
+    run.add_argument("--ui", action="store_true", help="also run the Streamlit dashboard")
+    one = sub.add_parser("worker", help="run one loop worker in the foreground")
+    one.add_argument("name", choices=sorted(LOOP_WORKERS))
+    one.add_argument("--once", action="store_true")
+    status = sub.add_parser("status", help="what the workers last published")
+    status.add_argument("--json", action="store_true")
+    sub.add_parser("migrate", help="bring the SQL schema up to date")
+    args = parser.parse_args(argv)
+    handlers = {"run": cmd_run, "worker": cmd_worker, "status": cmd_status, "migrate": cmd_migrate}
+    try:
+        return handlers[args.cmd](args)
+    except (RegistryError, RedisUnavailable, DatabaseUnavailable) as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

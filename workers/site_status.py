@@ -1,0 +1,110 @@
+"""Status worker: turns camera analysis and attendance into puskesmas and TPS status.
+
+Puskesmas: schedule + attendance + entrance camera -> buka / belum buka / tutup /
+tidak diketahui; "belum buka" with citizens waiting raises an alert to the mayor,
+cleared by itself when the doors open (the SQL record keeps how long it lasted).
+TPS: the pile camera's fill fraction against the registry threshold -> overflow alert.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ambon_core.alerts import sync_alerts
+from ambon_core.domain import (
+    Alert,
+    AlertKind,
+    CameraState,
+    CameraStatus,
+    PuskesmasState,
+    PuskesmasStatus,
+    TpsState,
+    utcnow,
+)
+from ambon_core.history import record_puskesmas_change, record_tps_fill
+from ambon_core.puskesmas import puskesmas_status
+from ambon_core.registry import Puskesmas, Tps
+from ambon_core.store import LiveState
+from workers.base import LoopWorker
+
+FILL_RECORD_STEP = 0.02  # record TPS fill history when it moved this much
+
+
+class SiteStatusWorker(LoopWorker):
+    name = "status"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.interval_s = self.settings.status_interval_s
+        self.last_fill: dict[str, float] = {}
+
+    def _site_camera(self, live: LiveState, site_id: str, now: datetime) -> CameraState | None:
+        """The fresh, working camera watching a site, if any."""
+        for cam in self.registry.cameras_for_site(site_id):
+            state = live.cameras.get(cam.id)
+            if (state is not None and state.status == CameraStatus.OK
+                    and state.age_s(now) < 3 * self.settings.heartbeat_ttl_s):
+                return state
+        return None
+
+    def puskesmas_state(self, pkm: Puskesmas, live: LiveState, now: datetime) -> PuskesmasState:
+        cam = self._site_camera(live, pkm.id, now)
+        att = live.attendance.get(pkm.id)
+        local_now = now.astimezone(self.settings.tz)
+        if att is not None and att.updated_at.astimezone(self.settings.tz).date() != local_now.date():
+            att = None  # yesterday's check-ins say nothing about today
+        return puskesmas_status(
+            pkm, local_now,
+            door_open=cam.door_open if cam else None,
+            waiting=cam.queue_len if cam else None,
+            longest_wait_s=cam.longest_wait_s if cam else None,
+            staff_checked_in=att.staff_checked_in if att else None)
+
+    def tps_state(self, tps: Tps, live: LiveState, now: datetime) -> TpsState | None:
+        cam = self._site_camera(live, tps.id, now)
+        if cam is None or cam.fill is None:
+            return None
+        previous = live.tps.get(tps.id)
+        return TpsState(tps_id=tps.id, fill=cam.fill, threshold=tps.overflow_threshold,
+                        overflow=cam.fill >= tps.overflow_threshold,
+                        last_emptied_at=previous.last_emptied_at if previous else None)
+
+    def turn(self) -> None:
+        live, now = self.store.read_live(), utcnow()
+        pkm_states = [self.puskesmas_state(p, live, now) for p in self.registry.puskesmas]
+        tps_states = [s for t in self.registry.tps if (s := self.tps_state(t, live, now))]
+        with self.sessions() as session:
+            for state in pkm_states:
+                before = live.puskesmas.get(state.puskesmas_id)
+                if before is None or before.status != state.status:
+                    record_puskesmas_change(session, state)
+            for state in tps_states:
+                if abs(state.fill - self.last_fill.get(state.tps_id, -1.0)) >= FILL_RECORD_STEP:
+                    record_tps_fill(session, state)
+                    self.last_fill[state.tps_id] = state.fill
+            session.commit()
+            self.store.put(*pkm_states, *tps_states)
+            sync_alerts(self.store, session, [AlertKind.PUSKESMAS_LATE, AlertKind.TPS_OVERFLOW],
+                        [*self.late_alerts(pkm_states), *self.overflow_alerts(tps_states)])
+        self.detail = {"puskesmas": len(pkm_states), "tps": len(tps_states)}
+
+    def late_alerts(self, states: list[PuskesmasState]) -> list[Alert]:
+        """'Belum buka' while citizens wait -> an alert to the mayor and Dinkes."""
+        by_id = {p.id: p for p in self.registry.puskesmas}
+        return [Alert(alert_id=f"puskesmas_late:{s.puskesmas_id}", kind=AlertKind.PUSKESMAS_LATE,
+                      entity_id=s.puskesmas_id, opd="dinkes",
+                      severity=3 if (s.waiting or 0) >= 5 else 2,
+                      lat=by_id[s.puskesmas_id].lat, lon=by_id[s.puskesmas_id].lon,
+                      params={"name": by_id[s.puskesmas_id].name, "minutes_late": s.minutes_late,
+                              "waiting": s.waiting, "scheduled_open": s.scheduled_open})
+                for s in states
+                if s.status == PuskesmasStatus.BELUM_BUKA and (s.waiting or 0) > 0]
+
+    def overflow_alerts(self, states: list[TpsState]) -> list[Alert]:
+        by_id = {t.id: t for t in self.registry.tps}
+        return [Alert(alert_id=f"tps_overflow:{s.tps_id}", kind=AlertKind.TPS_OVERFLOW,
+                      entity_id=s.tps_id, opd="dlh", lat=by_id[s.tps_id].lat,
+                      lon=by_id[s.tps_id].lon,
+                      params={"name": by_id[s.tps_id].name, "fill": round(s.fill or 0, 2)})
+                for s in states if s.overflow]
+

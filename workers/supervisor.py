@@ -1,0 +1,115 @@
+"""The supervisor: starts every configured child, restarts the dead, stops them all.
+
+Restarts back off (1, 2, 4 ... 30 s) and at most RESTART_BUDGET per minute per
+child. SIGTERM/SIGINT: terminate every child, kill what is left after the grace.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import redis
+
+from ambon_core.domain import Heartbeat, utcnow
+from ambon_core.settings import ROOT, Settings
+from ambon_core.store import Store
+from workers.catalog import ChildSpec
+
+log = logging.getLogger(__name__)
+RESTART_BUDGET = 5  # restarts per child per minute, as Frigate's watchdog
+GRACE_S = 8.0
+
+
+@dataclass
+class Child:
+    spec: ChildSpec
+    proc: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+    next_start: float = 0.0
+    failures: int = 0
+    restarts: deque[float] = field(default_factory=lambda: deque(maxlen=RESTART_BUDGET))
+
+
+class Supervisor:
+    """Keeps the children alive and beats for itself and for children that cannot."""
+
+    def __init__(self, specs: list[ChildSpec], store: Store, settings: Settings):
+        self.children = [Child(s) for s in specs]
+        self.store = store
+        self.settings = settings
+        self.stop = threading.Event()
+        self.started = utcnow()
+
+    def _spawn(self, child: Child) -> None:
+        env = {**os.environ, **child.spec.env, "PYTHONUNBUFFERED": "1"}
+        child.proc = subprocess.Popen(child.spec.argv, cwd=ROOT, env=env)
+        child.started_at = time.monotonic()
+        log.info("supervisor: started %s (pid %s)", child.spec.name, child.proc.pid)
+
+    def _check(self, child: Child, now: float) -> None:
+        if child.proc is not None and child.proc.poll() is None:
+            if now - child.started_at > 60:
+                child.failures = 0  # it has been stable: forget old failures
+            return
+        if child.proc is not None:
+            log.warning("supervisor: %s exited with %s", child.spec.name, child.proc.returncode)
+            child.proc, child.failures = None, child.failures + 1
+            child.next_start = now + min(30.0, 2.0 ** (child.failures - 1))
+        recent = [t for t in child.restarts if now - t < 60]
+        if now >= child.next_start and len(recent) < RESTART_BUDGET:
+            child.restarts.append(now)
+            self._spawn(child)
+
+    def _beat(self) -> None:
+        host, pid = socket.gethostname(), os.getpid()
+        beats = [Heartbeat(worker="supervisor", pid=pid, host=host, started_at=self.started,
+                           detail={"children": len(self.children)})]
+        for child in self.children:
+            if not child.spec.beats_itself and child.proc and child.proc.poll() is None:
+                beats.append(Heartbeat(worker=child.spec.name, pid=child.proc.pid, host=host,
+                                       started_at=self.started, detail={"via": "supervisor"}))
+        for hb in beats:
+            self.store.beat(hb, self.settings.heartbeat_ttl_s)
+
+    def run(self) -> int:
+        """Run until signalled; returns the exit code."""
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.stop.set())
+        for child in self.children:
+            self._spawn(child)
+            child.restarts.append(time.monotonic())
+        last_beat = 0.0
+        while not self.stop.wait(1.0):
+            now = time.monotonic()
+            for child in self.children:
+                self._check(child, now)
+            if now - last_beat >= 2.0:
+                try:
+                    self._beat()
+                    last_beat = now
+                except (redis.RedisError, OSError) as exc:
+                    log.warning("supervisor: heartbeat failed (%s)", exc)
+        self.shutdown()
+        return 0
+
+    def shutdown(self) -> None:
+        """Warm shutdown: SIGTERM to all, then SIGKILL after the grace period."""
+        live = [c.proc for c in self.children if c.proc and c.proc.poll() is None]
+        for proc in live:
+            proc.terminate()
+        deadline = time.monotonic() + GRACE_S
+        for proc in live:
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                log.warning("supervisor: killing pid %s after %.0f s", proc.pid, GRACE_S)
+                proc.kill()
+        log.info("supervisor: all children stopped")
