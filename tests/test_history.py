@@ -1,0 +1,75 @@
+"""SQL is the record: status changes and alerts are kept, and Redis is rebuilt from it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ambon_core.alerts import sync_alerts
+from ambon_core.domain import (
+    Alert,
+    AlertKind,
+    IncidentStatus,
+    PuskesmasState,
+    PuskesmasStatus,
+    TpsState,
+    utcnow,
+)
+from ambon_core.history import rebuild_live_state, record_puskesmas_change, record_tps_fill
+from ambon_core.models import AlertRecord, IncidentRecord
+from ambon_core.store import Store
+
+
+def _incident(session: Session, incident_id: str, status: IncidentStatus) -> None:
+    now = utcnow()
+    session.add(IncidentRecord(incident_id=incident_id, source="open311", category="banjir",
+                               title="Banjir", status=status.value, reported_at=now,
+                               updated_at=now, agencies=["bpbd"]))
+
+
+def test_rebuild_restores_open_state_only(session: Session, store: Store) -> None:
+    _incident(session, "112-open", IncidentStatus.DISPATCHED)
+    _incident(session, "112-done", IncidentStatus.RESOLVED)
+    earlier = utcnow() - timedelta(minutes=5)
+    record_puskesmas_change(session, PuskesmasState(
+        puskesmas_id="pkm-a", status=PuskesmasStatus.BELUM_BUKA, minutes_late=5,
+        updated_at=earlier))
+    record_puskesmas_change(session, PuskesmasState(puskesmas_id="pkm-a",
+                                                    status=PuskesmasStatus.BUKA))
+    record_tps_fill(session, TpsState(tps_id="tps-a", fill=0.4, updated_at=earlier))
+    record_tps_fill(session, TpsState(tps_id="tps-a", fill=0.9))
+    session.commit()
+    assert store.is_empty()
+    counts = rebuild_live_state(session, store)
+    live = store.read_live()
+    assert counts == {"incidents": 1, "alerts": 0, "puskesmas": 1, "tps": 1}
+    assert set(live.incidents) == {"112-open"}
+    assert live.incidents["112-open"].agencies == ["bpbd"]
+    assert live.puskesmas["pkm-a"].status == PuskesmasStatus.BUKA
+    assert live.tps["tps-a"].fill == 0.9
+    assert not store.is_empty()
+
+
+def test_alert_lifecycle_keeps_its_duration(session: Session, store: Store) -> None:
+    late = Alert(alert_id="puskesmas_late:pkm-a", kind=AlertKind.PUSKESMAS_LATE,
+                 entity_id="pkm-a", params={"waiting": 4})
+    raised, cleared = sync_alerts(store, session, [AlertKind.PUSKESMAS_LATE], [late])
+    assert raised == ["puskesmas_late:pkm-a"] and cleared == []
+    first_raise = store.read_live().alerts["puskesmas_late:pkm-a"].raised_at
+    again = late.model_copy(update={"params": {"waiting": 7}, "raised_at": utcnow()})
+    assert sync_alerts(store, session, [AlertKind.PUSKESMAS_LATE], [again]) == ([], [])
+    kept = store.read_live().alerts["puskesmas_late:pkm-a"]
+    assert kept.raised_at == first_raise and kept.params["waiting"] == 7
+    # another worker's alerts are not touched by this one's sync
+    store.put(Alert(alert_id="other", kind=AlertKind.TPS_OVERFLOW, entity_id="tps-a"))
+    assert sync_alerts(store, session, [AlertKind.PUSKESMAS_LATE], []) == \
+        ([], ["puskesmas_late:pkm-a"])
+    assert set(store.read_live().alerts) == {"other"}
+    row = session.scalars(select(AlertRecord)).one()
+    assert row.cleared_at is not None and row.cleared_at >= row.raised_at
+    # a Redis loss re-creates only the alert that is still open in SQL
+    store.r.flushdb()
+    rebuild_live_state(session, store)
+    assert store.read_live().alerts == {}
