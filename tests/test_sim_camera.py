@@ -232,6 +232,7 @@ def test_snapshot_is_a_valid_jpeg(server: str) -> None:
     assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
     img = cv2.imdecode(np.frombuffer(r.content, np.uint8), cv2.IMREAD_COLOR)
     assert img is not None and img.shape == (360, 640, 3)
+    assert int(r.headers["x-sim-step"]) > 0 and r.headers["x-sim-time"].startswith("2026-03-03")
 
 
 def test_mjpeg_stream_parses_with_httpx(server: str) -> None:

@@ -46,6 +46,8 @@ LOG = logging.getLogger("sim.cameras")
 FAULT_MODES = ("none", "stop", "hang", "corrupt", "resize")
 BIG = (1280, 720)
 BOUNDARY = "frame"
+WARMUP_SIM_S = 1800.0
+WARMUP_VIS_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,19 @@ def parse_start(value: str) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=WIT)
 
 
+@dataclass(frozen=True)
+class Frame:
+    """One encoded frame and the sim step/time it shows (match with truth ``step``)."""
+
+    data: bytes
+    step: int
+    sim_time: str
+
+    def headers(self) -> dict[str, str]:
+        """HTTP headers identifying the frame."""
+        return {"X-Sim-Step": str(self.step), "X-Sim-Time": self.sim_time}
+
+
 class SimCity:
     """All scenes, one clock, fault modes and a small JPEG cache."""
 
@@ -137,10 +152,14 @@ class SimCity:
                  start: datetime) -> None:
         self.speed = speed
         self.start = start
-        self.t0 = time.monotonic()
+        warm = timedelta(seconds=min(WARMUP_SIM_S, WARMUP_VIS_S * speed))
         self.scenes: dict[str, Scene] = {
-            c.id: make_scene(c.kind, c.id, seed, schedule=c.schedule(), start=start, speed=speed)
+            c.id: make_scene(c.kind, c.id, seed, schedule=c.schedule(), start=start - warm,
+                             speed=speed)
             for c in cameras}
+        for scene in self.scenes.values():  # so the road and the queue are not empty at start
+            scene.advance(start)
+        self.t0 = time.monotonic()
         self.locks = {cid: threading.Lock() for cid in self.scenes}
         self.faults: dict[str, str] = dict.fromkeys(self.scenes, "none")
         self._cache: dict[str, tuple[tuple[int, tuple[int, int]], bytes]] = {}
@@ -169,12 +188,13 @@ class SimCity:
         """Stop the clock thread."""
         self._stop.set()
 
-    def jpeg(self, cid: str) -> bytes:
+    def jpeg(self, cid: str) -> Frame:
         """Current frame of ``cid`` as JPEG bytes, honouring resize/corrupt faults."""
         size = BIG if self.faults[cid] == "resize" else (640, 360)
         scene = self.scenes[cid]
         with self.locks[cid]:
             key = (scene.steps, size)
+            step, sim_time = scene.steps, scene.now.isoformat()
             cached = self._cache.get(cid)
             if cached is not None and cached[0] == key:
                 data = cached[1]
@@ -184,8 +204,8 @@ class SimCity:
                 data = buf.tobytes()
                 self._cache[cid] = (key, data)
         if self.faults[cid] == "corrupt":
-            return corrupt(data, scene.steps)
-        return data
+            data = corrupt(data, step)
+        return Frame(data, step, sim_time)
 
     def truth(self, cid: str) -> dict[str, Any]:
         """Ground truth of ``cid`` plus the served frame size and fault mode."""
@@ -217,14 +237,20 @@ class Handler(BaseHTTPRequestHandler):
         LOG.debug("%s " + fmt, self.address_string(), *args)
 
     # ---- helpers -----------------------------------------------------------------
-    def _send(self, code: int, body: bytes, ctype: str = "application/json") -> None:
-        """Send a complete response."""
-        self.send_response(code)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        self.wfile.write(body)
+    def _send(self, code: int, body: bytes, ctype: str = "application/json",
+              headers: dict[str, str] | None = None) -> None:
+        """Send a complete response (a client that has gone away is ignored)."""
+        try:
+            self.send_response(code)
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+            self.close_connection = True
 
     def _json(self, code: int, obj: Any) -> None:
         """Send a JSON response."""
@@ -281,7 +307,8 @@ class Handler(BaseHTTPRequestHandler):
         if city.faults[cid] == "stop":
             self._json(404, {"error": "camera stopped"})
         elif what in ("snapshot.jpg", "snapshot"):
-            self._send(200, city.jpeg(cid), "image/jpeg")
+            frame = city.jpeg(cid)
+            self._send(200, frame.data, "image/jpeg", frame.headers())
         elif what in ("mjpeg", "stream.mjpg", "video.mjpg"):
             fps = float(query.get("fps", ["5"])[0])
             self._mjpeg(cid, max(0.2, min(30.0, fps)))
@@ -304,10 +331,11 @@ class Handler(BaseHTTPRequestHandler):
                 mode = city.faults[cid]
                 if mode == "stop" or (mode == "hang" and self._hang(cid)):
                     return
-                data = city.jpeg(cid)
+                frame = city.jpeg(cid)
                 head = (f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
-                        f"Content-Length: {len(data)}\r\n\r\n").encode()
-                self.wfile.write(head + data + b"\r\n")
+                        f"Content-Length: {len(frame.data)}\r\nX-Sim-Step: {frame.step}\r\n"
+                        f"X-Sim-Time: {frame.sim_time}\r\n\r\n").encode()
+                self.wfile.write(head + frame.data + b"\r\n")
                 self.wfile.flush()
                 nxt += period
                 time.sleep(max(0.0, nxt - time.monotonic()))
@@ -326,6 +354,10 @@ class SimServer(ThreadingHTTPServer):
         super().__init__(addr, Handler)
         self.city = city
         self.stopping = False
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Log handler errors through logging instead of printing to stderr."""
+        LOG.warning("error serving %s", client_address, exc_info=True)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -234,6 +234,7 @@ class Scene:
             "kind": self.kind,
             "seed": self.seed,
             "sim_time": self.now.isoformat(),
+            "step": self.steps,
             "speed": self.speed,
             "base_size": [draw.WIDTH, draw.HEIGHT],
             "zones": {k: {"kind": v[0], "polygon": v[1]} for k, v in ZONES[self.kind].items()},
