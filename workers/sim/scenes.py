@@ -792,7 +792,7 @@ class PileScene(Scene):
         """Add one lump to the pile, near ``at`` or grown outward from the anchor."""
         if self.fill() >= 0.96 and at is None:
             return
-        r = float(self.rng.uniform(13, 26))
+        r = float(self.rng.uniform(15, 32))
         if at is None:
             k = math.sqrt(len(self.blobs) + 1)
             ang = float(self.rng.uniform(math.pi, 2 * math.pi))
@@ -834,7 +834,7 @@ class PileScene(Scene):
     def growth_rate(self) -> float:
         """Lumps added per sim second by the (unseen) daily waste flow."""
         h = self.hour
-        per_hour = 1.5 + (7.0 if self.kind == "market" else 5.0) * (
+        per_hour = 3.0 + (26.0 if self.kind == "market" else 20.0) * (
             gauss(h, 10, 3) + 0.6 * gauss(h, 18.5, 1.5))
         return per_hour / 3600
 
