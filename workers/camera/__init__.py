@@ -1,0 +1,1 @@
+"""Camera analysis workers: capture, detection, tracking, analytics, privacy, health."""

@@ -1,0 +1,164 @@
+"""The detector: one ultralytics model per worker process, batched over cameras.
+
+Class names of the model (COCO ``yolo11n.pt`` or the Ambon demo model) map to the
+city's classes; anything unmapped is dropped. Motion gating skips frames that did not
+change since the camera's last analysed frame.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+CITY_CLASSES = ("person", "car", "motorcycle", "bus", "truck", "garbage")
+# model class name -> city class. An angkot is a minibus: the city counts it as "bus".
+DEFAULT_CLASS_MAP: dict[str, str] = {
+    "person": "person", "pedestrian": "person",
+    "car": "car", "van": "car",
+    "motorcycle": "motorcycle", "motorbike": "motorcycle", "motor": "motorcycle",
+    "bus": "bus", "angkot": "bus", "minibus": "bus",
+    "truck": "truck",
+    "garbage": "garbage", "trash": "garbage", "waste": "garbage",
+}
+
+
+class ModelError(RuntimeError):
+    """The detector cannot be loaded; the message is one sentence naming what to fix."""
+
+
+def class_map_from_env() -> dict[str, str]:
+    """DEFAULT_CLASS_MAP updated with ``CAMERA_CLASS_MAP`` (JSON object) when set."""
+    extra = os.environ.get("CAMERA_CLASS_MAP")
+    mapping = dict(DEFAULT_CLASS_MAP)
+    if extra:
+        mapping.update(json.loads(extra))
+    return mapping
+
+
+@dataclass(frozen=True)
+class Detections:
+    """Detections of one frame as NumPy arrays (the shape BYTETracker.update expects)."""
+
+    xyxy: np.ndarray  # (N, 4) float32, frame pixels
+    conf: np.ndarray  # (N,)
+    cls: np.ndarray  # (N,) float, index into CITY_CLASSES
+
+    @property
+    def xywh(self) -> np.ndarray:
+        x1, y1, x2, y2 = self.xyxy.T
+        return np.stack([(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1], axis=1)
+
+    def __len__(self) -> int:
+        return len(self.conf)
+
+    def __getitem__(self, idx: np.ndarray) -> Detections:
+        return Detections(self.xyxy[idx], self.conf[idx], self.cls[idx])
+
+    @staticmethod
+    def empty() -> Detections:
+        return Detections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.float32))
+
+
+def resolve_weights(path: str, fmt: str) -> str:
+    """The weights file to load for ``fmt`` (a ``.pt`` path with a sibling ``.onnx`` /
+    ``_openvino_model`` export is accepted for those formats)."""
+    p = Path(path)
+    if fmt == "onnx" and p.suffix != ".onnx":
+        p = p.with_suffix(".onnx")
+    elif fmt == "openvino" and not p.name.endswith("_openvino_model"):
+        p = p.with_name(p.stem + "_openvino_model")
+    elif fmt not in ("pytorch", "onnx", "openvino"):
+        raise ModelError(f"MODEL_FORMAT '{fmt}' is not one of pytorch, onnx, openvino.")
+    if not p.exists():
+        raise ModelError(f"The detector model {p} does not exist; set MODEL_PATH to a YOLO "
+                         f"weights file (or export it to {fmt}).")
+    return str(p)
+
+
+class Detector:
+    """An ultralytics YOLO model with the city's class mapping, called on batches of frames."""
+
+    def __init__(self, model_path: str, model_format: str = "pytorch", imgsz: int = 320,
+                 conf: float = 0.25, class_map: dict[str, str] | None = None, batch: int = 8):
+        from ultralytics import YOLO
+
+        self.imgsz, self.conf, self.batch = imgsz, conf, batch
+        weights = model_path if model_path.endswith(".yaml") else resolve_weights(model_path, model_format)
+        try:
+            self.model = YOLO(weights, task="detect")
+            names = self.model.names if model_format == "pytorch" else None
+        except Exception as exc:
+            raise ModelError(f"The detector model {weights} could not be loaded "
+                             f"({type(exc).__name__}); is it a YOLO {model_format} file?") from None
+        self.names: dict[int, str] = dict(names or {})
+        self.class_map = class_map or class_map_from_env()
+        self._lut: dict[int, int] = {}
+        if self.names:
+            self._build_lut()
+
+    def _build_lut(self) -> None:
+        self._lut = {i: CITY_CLASSES.index(self.class_map[n]) for i, n in self.names.items()
+                     if self.class_map.get(n) in CITY_CLASSES}
+        if not self._lut:
+            log.warning("detector: none of the model's classes maps to a city class")
+
+    @property
+    def has_garbage(self) -> bool:
+        return CITY_CLASSES.index("garbage") in self._lut.values()
+
+    def __call__(self, frames: list[np.ndarray]) -> list[Detections]:
+        """Detect on several frames (one forward pass per ``batch`` frames)."""
+        out: list[Detections] = []
+        for i in range(0, len(frames), self.batch):
+            results = self.model.predict(frames[i:i + self.batch], imgsz=self.imgsz, conf=self.conf,
+                                         verbose=False, batch=self.batch)
+            if not self.names:  # exported models only know their names after the first call
+                self.names = dict(results[0].names)
+                self._build_lut()
+            out.extend(self._convert(r.boxes.cpu().numpy()) for r in results)
+        return out
+
+    def _convert(self, boxes) -> Detections:
+        if len(boxes) == 0:
+            return Detections.empty()
+        cls = boxes.cls.astype(int)
+        keep = np.array([c in self._lut for c in cls], bool)
+        mapped = np.array([self._lut.get(c, -1) for c in cls], np.float32)
+        return Detections(boxes.xyxy[keep].astype(np.float32), boxes.conf[keep].astype(np.float32),
+                          mapped[keep])
+
+
+class MotionGate:
+    """Cheap change test on a 64x36 grey thumbnail: was there motion since the last
+    analysed frame? Sensor noise averages out in the downscale."""
+
+    def __init__(self, threshold: float = 8.0, min_pixels: int = 2, max_skip_s: float = 30.0):
+        self.threshold, self.min_pixels, self.max_skip_s = threshold, min_pixels, max_skip_s
+        self._ref: np.ndarray | None = None
+        self._ref_t = 0.0
+
+    @staticmethod
+    def thumb(image: np.ndarray) -> np.ndarray:
+        small = cv2.resize(image, (64, 36), interpolation=cv2.INTER_AREA)
+        return cv2.cvtColor(small, cv2.COLOR_BGR2GRAY).astype(np.float32)
+
+    def changed(self, image: np.ndarray, t: float) -> bool:
+        """True when the frame differs from the last one that passed (or is too old)."""
+        th = self.thumb(image)
+        if self._ref is None or t - self._ref_t >= self.max_skip_s or th.shape != self._ref.shape:
+            self._ref, self._ref_t = th, t
+            return True
+        gain = (float(th.mean()) + 1) / (float(self._ref.mean()) + 1)  # flicker, auto-exposure
+        moved = int(np.count_nonzero(np.abs(th - self._ref * gain) > self.threshold))
+        if moved < self.min_pixels:
+            return False
+        self._ref, self._ref_t = th, t
+        return True
