@@ -142,6 +142,20 @@ class AlertRecord(Base):
     cleared_at: Mapped[datetime | None]
 
 
+class WasteTrip(Base):
+    """One DLH truck trip: a TPS emptied and the tonnage delivered to the TPA (feeds worker)."""
+
+    __tablename__ = "waste_trip"
+    __table_args__ = (Index("ix_waste_trip_tps_emptied", "tps_id", "emptied_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trip_id: Mapped[str] = mapped_column(String(80), unique=True)
+    truck_id: Mapped[str] = mapped_column(String(40))
+    tps_id: Mapped[str] = mapped_column(String(80))
+    emptied_at: Mapped[datetime]
+    tonnage_kg: Mapped[float | None]
+    tpa_arrived_at: Mapped[datetime | None]
+
+
 class AuditLog(Base):
     """Who did what, when: logins, acknowledgements, instructions, exports."""
 

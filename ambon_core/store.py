@@ -20,6 +20,9 @@ P:stream:camera:<camera>       stream    history of CameraState, MAXLEN ~ stream
 P:stream:events                stream    alerts raised/cleared, status changes, MAXLEN ~
 P:stream:deadletter            stream    rejected feed records with the reason, MAXLEN ~
 P:meta:rebuilt_at              string    when live state was last rebuilt from SQL
+P:holiday                      hash      'YYYY-MM-DD' (city-wide) or 'YYYY-MM-DD:<puskesmas id>'
+                                         -> reason; days a puskesmas is closed on purpose
+                                         (FHIR HealthcareService.notAvailable, feeds worker)
 =============================  ========  ====================================================
 
 Every JSON value carries ``updated_at``. Writes of one entity are one MULTI/EXEC
@@ -31,7 +34,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TypeVar
 
 import redis
@@ -228,6 +231,24 @@ class Store:
         """The most recent entries of a stream (events or deadletter), newest first."""
         rows = self.r.xrevrange(self.key_stream(stream), count=count)
         return [{k.decode(): v.decode(errors="replace") for k, v in f.items()} for _, f in rows]
+
+    def put_holidays(self, days: dict[str, str]) -> None:
+        """Replace the known closure days (keys 'YYYY-MM-DD' or 'YYYY-MM-DD:<puskesmas id>')."""
+        pipe = self.r.pipeline(transaction=True)
+        pipe.delete(f"{self.p}:holiday")
+        if days:
+            pipe.hset(f"{self.p}:holiday", mapping=days)
+        pipe.execute()
+
+    def holiday(self, day: date, puskesmas_id: str | None = None) -> str | None:
+        """Why ``day`` is a closure day (city-wide, or for ``puskesmas_id``), else None."""
+        keys = [day.isoformat()] + ([f"{day.isoformat()}:{puskesmas_id}"] if puskesmas_id else [])
+        found = [v for v in self.r.hmget(f"{self.p}:holiday", keys) if v is not None]
+        return found[0].decode() if found else None
+
+    def holidays(self) -> dict[str, str]:
+        """Every known closure day -> reason."""
+        return {k.decode(): v.decode() for k, v in self.r.hgetall(f"{self.p}:holiday").items()}
 
     def is_empty(self) -> bool:
         """True when no live state exists (a new or restarted Redis)."""

@@ -1,0 +1,194 @@
+"""Open311 GeoReport v2 service requests (``requests.json`` / ``requests.xml``) -> Incident.
+
+Fields read: service_request_id, status, service_code, service_name, description,
+agency_responsible, requested_datetime, updated_datetime, lat, long, address, media_url
+(only kept as a flag), plus an optional ``extended_attributes`` object (JSON) /
+element (XML) carrying the 112 lifecycle: ``status`` and ``<step>_datetime`` for
+``verified, dispatched, on_scene, resolved, closed``. Caller fields (first_name,
+last_name, phone, email, ...) are never copied.
+
+Status mapping (documented for the OPDs):
+
+=====================================  ======================
+Open311 status / extended status       IncidentStatus
+=====================================  ======================
+open (no extended status)              new
+closed (no extended status)            closed (resolved_at = updated_datetime if missing)
+extended new / verified / dispatched   the same
+extended on_scene (or "on-scene")      on_scene
+extended resolved / closed             the same
+anything else                          record rejected (field ``status``)
+=====================================  ======================
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from xml.etree.ElementTree import Element
+
+from ambon_core.domain import Incident, IncidentStatus
+from workers.feeds.common import (
+    DocumentError,
+    ParseResult,
+    RecordError,
+    check_in_indonesia,
+    load_json,
+    load_xml,
+    local,
+    parse_time,
+    plain_text,
+    to_float,
+    xml_fields,
+)
+
+# service_code (and common aliases) -> incident category (registry OPD incident_categories)
+CATEGORY_BY_CODE: dict[str, str] = {
+    "banjir": "banjir", "flood": "banjir",
+    "tanah_longsor": "tanah_longsor", "longsor": "tanah_longsor", "landslide": "tanah_longsor",
+    "pohon_tumbang": "pohon_tumbang", "fallen_tree": "pohon_tumbang",
+    "kebakaran": "kebakaran", "fire": "kebakaran",
+    "kecelakaan": "kecelakaan", "kecelakaan_lalu_lintas": "kecelakaan", "accident": "kecelakaan",
+    "medis": "medis", "gawat_darurat_medis": "medis", "medical": "medis",
+    "keamanan": "keamanan", "kriminal": "keamanan", "crime": "keamanan",
+    "konflik_sosial": "konflik_sosial", "perkelahian": "konflik_sosial",
+    "sosial": "sosial", "orang_terlantar": "sosial",
+    "listrik": "listrik", "listrik_padam": "listrik", "power_outage": "listrik",
+    "sampah": "sampah", "kemacetan": "kemacetan", "ketertiban": "ketertiban",
+    "gempa": "gempa", "cuaca": "cuaca",
+}
+SEVERITY_BY_CATEGORY: dict[str, int] = {
+    "kebakaran": 3, "tanah_longsor": 3, "banjir": 3, "medis": 3, "konflik_sosial": 3, "gempa": 3,
+    "kecelakaan": 2, "keamanan": 2, "pohon_tumbang": 2, "listrik": 2, "sosial": 2, "cuaca": 2,
+    "sampah": 1, "kemacetan": 1, "ketertiban": 1, "lainnya": 2,
+}
+# agency_responsible words -> registry OPD code
+AGENCY_CODES: dict[str, str] = {
+    "polri": "polri", "polisi": "polri", "polresta": "polri", "tni": "tni", "kodim": "tni",
+    "dinsos": "dinsos", "dinas sosial": "dinsos", "pln": "pln", "damkar": "damkar",
+    "pemadam kebakaran": "damkar", "bpbd": "bpbd", "dinkes": "dinkes", "dinas kesehatan": "dinkes",
+    "dishub": "dishub", "dinas perhubungan": "dishub", "satpol pp": "satpolpp",
+    "satpolpp": "satpolpp", "kominfo": "kominfo", "dlh": "dlh",
+}
+STEP_FIELDS = {s: f"{s.value}_datetime" for s in IncidentStatus if s is not IncidentStatus.NEW}
+_STATUS_ALIASES = {"on-scene": "on_scene", "onscene": "on_scene", "baru": "new",
+                   "terverifikasi": "verified", "dikirim": "dispatched", "di_lokasi": "on_scene",
+                   "selesai": "resolved", "ditutup": "closed"}
+
+
+def agencies_of(value: Any) -> list[str]:
+    """'BPBD; TNI, Dinas Sosial' -> ['bpbd', 'tni', 'dinsos'] (unknown names kept as slugs)."""
+    if value in (None, ""):
+        return []
+    if not isinstance(value, str):
+        raise RecordError("agency_responsible", f"expected text, got {type(value).__name__}")
+    out: list[str] = []
+    for part in value.replace(";", ",").replace("/", ",").split(","):
+        name = " ".join(part.lower().split())
+        if name:
+            code = AGENCY_CODES.get(name, name.replace(" ", "_")[:40])
+            if code not in out:
+                out.append(code)
+    return out
+
+
+def lifecycle_status(record: dict[str, Any], extended: dict[str, Any]) -> IncidentStatus:
+    """The IncidentStatus of a request (see the table in the module docstring)."""
+    ext = extended.get("status")
+    if ext not in (None, ""):
+        key = str(ext).strip().lower()
+        key = _STATUS_ALIASES.get(key, key)
+        try:
+            return IncidentStatus(key)
+        except ValueError:
+            raise RecordError("status", f"unknown extended status {ext!r}"[:200]) from None
+    std = record.get("status")
+    if not isinstance(std, str) or std.strip().lower() not in ("open", "closed"):
+        raise RecordError("status", f"expected open or closed, got {std!r}"[:200])
+    return IncidentStatus.NEW if std.strip().lower() == "open" else IncidentStatus.CLOSED
+
+
+def to_incident(record: dict[str, Any], notes: list[str],
+                source: str = "open311") -> tuple[Incident, dict[IncidentStatus, datetime]]:
+    """One request (already a flat dict) -> Incident and the times of its lifecycle steps."""
+    rid = record.get("service_request_id")
+    if rid in (None, "") or not isinstance(rid, str | int) or isinstance(rid, bool):
+        raise RecordError("service_request_id", "missing or not text")
+    extended = record.get("extended_attributes") or {}
+    if not isinstance(extended, dict):
+        raise RecordError("extended_attributes", "expected an object")
+    status = lifecycle_status(record, extended)
+    code = plain_text(record.get("service_code"), "service_code", 60, required=True).lower()
+    category = CATEGORY_BY_CODE.get(code, "lainnya")
+    reported = parse_time(record.get("requested_datetime"), "requested_datetime", notes)
+    updated = (parse_time(record["updated_datetime"], "updated_datetime", notes)
+               if record.get("updated_datetime") else reported)
+    lat = lon = None
+    if record.get("lat") not in (None, "") or record.get("long") not in (None, ""):
+        lat, lon = check_in_indonesia(to_float(record.get("lat"), "lat"),
+                                      to_float(record.get("long"), "long"))
+    times = {s: parse_time(extended[f], f, notes) for s, f in STEP_FIELDS.items() if extended.get(f)}
+    if status is not IncidentStatus.NEW:
+        times.setdefault(status, updated)  # the step was reached by the last update at the latest
+    if status is IncidentStatus.CLOSED:
+        times.setdefault(IncidentStatus.RESOLVED, times[IncidentStatus.CLOSED])
+    service_name = plain_text(record.get("service_name"), "service_name", 120)
+    description = plain_text(record.get("description"), "description")
+    incident = Incident(
+        incident_id=f"{source}-{rid}", source=source, category=category,
+        title=(service_name or code.replace("_", " ").title())[:300], description=description,
+        status=status, severity=SEVERITY_BY_CATEGORY.get(category, 2),
+        agencies=agencies_of(record.get("agency_responsible")), lat=lat, lon=lon,
+        address=plain_text(record.get("address"), "address", 300) or None,
+        reported_at=reported, updated_at=updated)
+    return incident, times
+
+
+def _xml_request(element: Element) -> dict[str, Any]:
+    record: dict[str, Any] = xml_fields(element)
+    ext = next((c for c in element if local(c.tag) == "extended_attributes"), None)
+    if ext is not None:
+        record["extended_attributes"] = xml_fields(ext)
+    return record
+
+
+def documents(body: bytes, fmt: str) -> list[Any]:
+    """The request records of a JSON array / XML <service_requests> document."""
+    if fmt == "xml":
+        root = load_xml(body)
+        if local(root.tag) != "service_requests":
+            raise DocumentError(f"expected <service_requests>, got <{local(root.tag)}>")
+        return [_xml_request(e) for e in root if local(e.tag) == "request"]
+    data = load_json(body)
+    if isinstance(data, dict) and isinstance(data.get("service_requests"), list):
+        data = data["service_requests"]
+    if not isinstance(data, list):
+        raise DocumentError("expected a JSON array of service requests")
+    return data
+
+
+def parse(body: bytes, fmt: str = "json", source: str = "open311") -> ParseResult:
+    """Parse a GeoReport v2 requests document; ``extra['times']`` maps incident id to the
+    times of its lifecycle steps. A request id seen twice keeps its newest version."""
+    result = ParseResult()
+    times: dict[str, dict[IncidentStatus, datetime]] = {}
+    by_id: dict[str, Incident] = {}
+    for i, record in enumerate(documents(body, fmt)):
+        rid = str(record.get("service_request_id", f"#{i}")) if isinstance(record, dict) else f"#{i}"
+        notes: list[str] = []
+        try:
+            if not isinstance(record, dict):
+                raise RecordError("(record)", f"expected an object, got {type(record).__name__}")
+            incident, steps = to_incident(record, notes, source)
+        except RecordError as exc:
+            result.reject(record, rid, exc)
+            continue
+        result.warnings.extend(f"{rid}: {n}" for n in notes)
+        old = by_id.get(incident.incident_id)
+        if old is None or incident.updated_at >= old.updated_at:
+            by_id[incident.incident_id] = incident
+        times.setdefault(incident.incident_id, {}).update(
+            {s: t for s, t in steps.items() if s not in times.get(incident.incident_id, {})})
+    result.records = list(by_id.values())
+    result.extra["times"] = times
+    return result
