@@ -1,0 +1,50 @@
+# The two commands of the README: `make run` and `make test`. Everything a fresh
+# machine needs is installed from here (Python packages from requirements.txt, Debian's
+# chromium for the browser tests).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export YOLO_OFFLINE := 1
+export YOLO_CONFIG_DIR := $(CURDIR)/data/runtime/ultralytics
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: setup migrate run test lint browser bench clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@# ultralytics depends on opencv-python (needs a display stack); the headless
+	@# build must own the cv2 package, so it is reinstalled last.
+	$(BIN)/python -m pip uninstall --quiet -y opencv-python || true
+	$(BIN)/python -m pip install --quiet --force-reinstall --no-deps \
+		$$(grep '^opencv-python-headless==' requirements.txt)
+	touch $(STAMP)
+
+migrate: setup
+	$(BIN)/python -m workers migrate
+
+# Starts embedded Redis (unless REDIS_URL is set), the workers, the simulated city
+# and Streamlit on :8501, all under one supervisor; Ctrl-C stops everything.
+run: migrate
+	$(BIN)/python -m workers run --ui
+
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+lint: setup
+	$(BIN)/python -m ruff check .
+
+test: setup browser lint
+	$(BIN)/python -m pytest tests
+
+bench: setup
+	$(BIN)/python bench/bench_overview.py
+
+clean:
+	rm -rf $(VENV) data/redis data/runtime data/*.db

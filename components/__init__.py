@@ -1,0 +1,1 @@
+"""Reusable dashboard pieces: data access, translations, tiles, maps, charts."""

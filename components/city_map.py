@@ -1,0 +1,46 @@
+"""The city map with every layer: puskesmas, traffic cameras, TPS, incidents."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ambon_core.registry import Registry
+from ambon_core.store import LiveState
+from components import maps
+from components.fmt import percent
+from components.summaries import (
+    CONGESTION_COLOUR,
+    PKM_COLOUR,
+    camera_table,
+    incident_table,
+    puskesmas_table,
+    tps_table,
+)
+from components.ui import t
+
+
+def city_layers(live: LiveState, reg: Registry, lang_text=t) -> list:
+    """All map layers; labels are plain text (pydeck tooltips do not render HTML from data)."""
+    pkm = puskesmas_table(live, reg)
+    pkm = pkm.assign(colour=pkm["status"].map(PKM_COLOUR),
+                     label=pkm["name"] + " · " + pkm["status"].map(lambda s: lang_text(f"status.{s}")))
+    cams = camera_table(live, reg)
+    traffic = cams[cams["kind"] == "traffic"]
+    traffic = traffic.assign(
+        colour=traffic["congestion"].map(lambda c: CONGESTION_COLOUR.get(c or "", "gray")),
+        label=traffic["name"] + " · " + traffic["congestion"].map(
+            lambda c: lang_text(f"congestion.{c}") if c else lang_text("no_data")))
+    tps = tps_table(live, reg)
+    tps = tps.assign(colour=tps["overflow"].map({True: "red", False: "blue"}),
+                     label=tps["name"] + " · " + tps["fill"].map(percent))
+    layers = [maps.points_layer(pkm, "puskesmas", 110), maps.points_layer(traffic, "traffic", 90),
+              maps.points_layer(tps, "tps", 80)]
+    incidents = incident_table(live).dropna(subset=["lat", "lon"])
+    if not incidents.empty:
+        incidents = incidents.assign(colour="red", label=incidents["title"])
+        layers.append(maps.points_layer(incidents, "incidents", 140))
+    return layers
+
+
+def render_city_map(live: LiveState, reg: Registry, *, key: str, height: int = 430) -> None:
+    st.pydeck_chart(maps.build_city_deck(city_layers(live, reg)), height=height, key=key)

@@ -1,0 +1,122 @@
+"""The dashboard's read-only data access: live state from Redis, history from SQL.
+
+Connections are created once per server process (``st.cache_resource``, shared by all
+sessions). The live read is cached for ``ui_shared_cache_s`` (about 1 s) across
+sessions, so ten screens on the same page cost one Redis round trip per second,
+not ten.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+import pandas as pd
+import redis
+import streamlit as st
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from ambon_core.db import engine_for
+from ambon_core.domain import utcnow
+from ambon_core.models import CameraMinute, IncidentRecord, PuskesmasStatusChange, TpsFill
+from ambon_core.redis_server import connect
+from ambon_core.registry import Registry, load_registry
+from ambon_core.settings import Settings, get_settings
+from ambon_core.store import LiveState, Store
+
+log = logging.getLogger(__name__)
+
+
+@st.cache_resource
+def settings() -> Settings:
+    return get_settings()
+
+
+@st.cache_resource
+def registry() -> Registry:
+    """The site registry, validated once per server process."""
+    return load_registry(settings().registry_path)
+
+
+@st.cache_resource
+def store() -> Store:
+    s = settings()
+    return Store(connect(s, check=False), s.key_prefix, s.stream_maxlen)
+
+
+@st.cache_data(ttl=1.0, show_spinner=False, max_entries=4)
+def _shared_live(_bucket: int) -> LiveState | None:
+    try:
+        return store().read_live()
+    except (redis.RedisError, OSError) as exc:
+        log.warning("live read failed: %s", exc)
+        return None
+
+
+def live() -> LiveState | None:
+    """The live state, shared across sessions for about a second; None when Redis is down."""
+    period = max(0.2, settings().ui_shared_cache_s)
+    return _shared_live(int(utcnow().timestamp() / period))
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def snapshot(camera_id: str, _bucket: int) -> bytes | None:
+    try:
+        return store().snapshot(camera_id)
+    except (redis.RedisError, OSError):
+        return None
+
+
+def camera_snapshot(camera_id: str) -> bytes | None:
+    """The latest blurred snapshot of a camera (cached 2 s across sessions)."""
+    return snapshot(camera_id, int(utcnow().timestamp() / 2))
+
+
+def _query(stmt, columns: list[str]) -> pd.DataFrame:
+    try:
+        with engine_for(settings().database_url).connect() as conn:
+            rows = conn.execute(stmt).all()
+    except SQLAlchemyError as exc:
+        log.warning("history read failed: %s", exc)
+        return pd.DataFrame(columns=columns)
+    return pd.DataFrame(rows, columns=columns)
+
+
+def range_start(choice: str, now: datetime | None = None) -> datetime:
+    """Start of a history range: 'today' (WIT midnight), '24h' or '7d'."""
+    now = now or utcnow()
+    if choice == "today":
+        local = now.astimezone(settings().tz)
+        return local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return now - (timedelta(days=7) if choice == "7d" else timedelta(hours=24))
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def puskesmas_changes(since: datetime) -> pd.DataFrame:
+    t = PuskesmasStatusChange
+    return _query(select(t.puskesmas_id, t.status, t.minutes_late, t.waiting, t.at)
+                  .where(t.at >= since).order_by(t.at),
+                  ["puskesmas_id", "status", "minutes_late", "waiting", "at"])
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def tps_fill_history(since: datetime) -> pd.DataFrame:
+    return _query(select(TpsFill.tps_id, TpsFill.at, TpsFill.fill).where(TpsFill.at >= since)
+                  .order_by(TpsFill.at), ["tps_id", "at", "fill"])
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def camera_minutes(since: datetime) -> pd.DataFrame:
+    t = CameraMinute
+    return _query(select(t.camera_id, t.minute, t.kind, t.crossings, t.congestion, t.queue_max,
+                         t.fill).where(t.minute >= since).order_by(t.minute),
+                  ["camera_id", "minute", "kind", "crossings", "congestion", "queue_max", "fill"])
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def incidents(since: datetime) -> pd.DataFrame:
+    t = IncidentRecord
+    cols = ["incident_id", "category", "severity", "status", "agencies", "kecamatan",
+            "reported_at", "dispatched_at", "on_scene_at", "resolved_at"]
+    return _query(select(*(getattr(t, c) for c in cols)).where(t.reported_at >= since), cols)

@@ -1,0 +1,28 @@
+"""Tables for people: translated headers and values, ages as text, stale rows marked."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from components.fmt import age_text, is_stale
+from components.ui import lang, t
+
+
+def show_table(df: pd.DataFrame, columns: dict[str, str], *, key: str,
+               period_s: float | None = None, height: int | str = "auto") -> None:
+    """Render ``columns`` (source column -> translation key) of ``df``.
+
+    Values are shown as text by ``st.dataframe`` (never as HTML). With ``period_s`` an
+    age column is added, marked when older than three periods.
+    """
+    if df.empty:
+        st.info(t("no_data"))
+        return
+    view = df[list(columns)].copy()
+    if period_s is not None and "age_s" in df:
+        view[t("col.age")] = df["age_s"].map(
+            lambda a: ("⚠ " + t("stale") + " · " if is_stale(a, period_s) else "")
+            + age_text(None if pd.isna(a) else a, lang()))
+    view = view.rename(columns={c: t(k) for c, k in columns.items()})
+    st.dataframe(view, hide_index=True, width="stretch", key=key, height=height)

@@ -1,0 +1,46 @@
+"""Ringkasan: the mayor's one-screen overview (KPIs, city map, alerts)."""
+
+import streamlit as st
+
+from components import data
+from components.alerts import render_alert_list
+from components.city_map import render_city_map
+from components.fmt import age_text
+from components.summaries import kpis
+from components.ui import header, kpi, lang, live_or_banner, t
+
+header("page.ringkasan")
+period = data.settings().ui_refresh_s
+
+
+@st.fragment(run_every=period)
+def live_panel() -> None:
+    live = live_or_banner()
+    if live is None:
+        return
+    k = kpis(live, data.registry())
+    tiles = st.columns(6)
+    with tiles[0]:
+        kpi(t("kpi.pkm_open"), k.pkm_open, f"{t('kpi.pkm_closed')}: {k.pkm_closed}")
+    with tiles[1]:
+        kpi(t("kpi.pkm_late"), k.pkm_late, f"{t('status.tidak_diketahui')}: {k.pkm_unknown}")
+    with tiles[2]:
+        kpi(t("kpi.traffic_hot"), k.traffic_hot)
+    with tiles[3]:
+        kpi(t("kpi.tps_over"), k.tps_over)
+    with tiles[4]:
+        sev = " · ".join(f"{t(f'severity.{s}')} {n}" for s, n in k.incidents_by_severity.items())
+        oldest = t("kpi.oldest", age=age_text(k.oldest_incident_s, lang()))
+        kpi(t("kpi.incidents_open"), k.incidents_open,
+            f"{sev} · {oldest}" if k.incidents_open else None)
+    with tiles[5]:
+        kpi(t("kpi.cameras_online"), f"{k.cameras_online}/{k.cameras_total}")
+    left, right = st.columns([3, 2])
+    with left:
+        render_city_map(live, data.registry(), key="overview_map")
+    with right:
+        st.subheader(t("alerts.title"))
+        render_alert_list(live.alerts.values(), key="overview_alerts")
+
+
+live_panel()
