@@ -4,10 +4,10 @@ import streamlit as st
 
 from components import data
 from components.charts import build_fill_bars, build_timeline
+from components.fmt import percent
 from components.history import range_picker
 from components.summaries import tps_table
 from components.tables import show_table
-from components.fmt import percent
 from components.ui import header, kpi, lang, live_or_banner, t
 
 header("page.sampah")

@@ -110,7 +110,7 @@ def test_english_switch(app: AppTest, store: Store) -> None:
     assert "Not open yet" in [m.label for m in app.metric]
 
 
-def test_redis_outage_is_a_banner_not_a_traceback(app: AppTest, monkeypatch) -> None:  # noqa: ANN001
+def test_redis_outage_is_a_banner_not_a_traceback(app: AppTest, monkeypatch) -> None:
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
     from ambon_core.settings import get_settings
 
