@@ -1,0 +1,232 @@
+"""CameraWorker: leases cameras through Redis, captures, detects in batches, publishes.
+
+Several processes (on several hosts) share the registry's cameras: each holds at most
+CAMERA_WORKER_MAX leases (TTL ``LEASE_TTL_S``, renewed every turn); a dead host's
+leases expire and other workers take its cameras over within the TTL plus one turn.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from ambon_core.alerts import sync_alerts
+from ambon_core.domain import Alert, AlertKind, CameraState, CameraStatus
+from ambon_core.models import CameraMinute
+from ambon_core.registry import Camera
+from workers.base import LoopWorker
+from workers.camera.capture import CaptureConfig, Grabber, mask_url
+from workers.camera.detector import Detector, ModelError, MotionGate
+from workers.camera.pipeline import CameraPipeline, Rules, load_refs, minute_row
+from workers.camera.privacy import snapshot_jpeg
+
+log = logging.getLogger(__name__)
+LEASE_TTL_S = 15
+NO_SIGNAL_S = 10.0
+ALERT_KINDS = (AlertKind.ACCIDENT_CANDIDATE, AlertKind.ILLEGAL_PARKING, AlertKind.DUMPING,
+               AlertKind.QUEUE_LONG, AlertKind.CONGESTION, AlertKind.CAMERA_OFFLINE)
+
+
+@dataclass
+class Held:
+    """A camera this process holds: its capture thread, analysis and health counters."""
+
+    camera: Camera
+    grabber: Grabber
+    pipeline: CameraPipeline
+    gate: MotionGate = field(default_factory=MotionGate)
+    last_seq: int = 0
+    analysed: list[float] = field(default_factory=list)
+    infer_ms: float = 0.0
+    gated: int = 0
+    last_snapshot: float = 0.0
+    last_history: float = 0.0
+
+
+class CameraWorker(LoopWorker):
+    name = "cameras"
+    interval_s = 0.5  # ~2 analysed frames per second per camera
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.name = os.environ.get("CAMERA_WORKER_NAME", "cameras")
+        self.owner = f"{self.name}@{socket.gethostname()}:{os.getpid()}"
+        self.max_cameras = int(os.environ.get("CAMERA_WORKER_MAX", "64"))
+        self.period_s = float(os.environ.get("CAMERA_ANALYSE_PERIOD_S", "0.5"))
+        self.held: dict[str, Held] = {}
+        self.rules = Rules.from_env()
+        self.capture_cfg = CaptureConfig()
+        self.detector: Detector | None = None
+        self.model_error: str | None = None
+        self._last_alerts = 0.0
+        self._tps = {t.id: t for t in self.registry.tps}
+        self._load_model()
+
+    def _load_model(self) -> None:
+        s = self.settings
+        try:
+            self.detector = Detector(s.model_path, s.model_format, s.inference_imgsz)
+        except ModelError as exc:
+            self.model_error = str(exc)
+            self.detail["error"] = self.model_error
+            log.error("cameras: %s Capture and health keep running without analysis.", exc)
+
+    # ---- leases -------------------------------------------------------------------------
+    def _order(self) -> list[Camera]:
+        """Registry cameras, rotated by our owner id so hosts start claiming at different places."""
+        cams = list(self.registry.cameras)
+        k = zlib.crc32(self.owner.encode()) % max(1, len(cams))
+        return cams[k:] + cams[:k]
+
+    def manage_leases(self) -> None:
+        for cid in list(self.held):
+            if not self.store.claim(cid, self.owner, LEASE_TTL_S):
+                log.warning("cameras: lost the lease of %s", cid)
+                self._drop(cid)
+        for cam in self._order():
+            if len(self.held) >= self.max_cameras:
+                break
+            if cam.id not in self.held and self.store.claim(cam.id, self.owner, LEASE_TTL_S):
+                self._take(cam)
+
+    def _take(self, cam: Camera) -> None:
+        grabber = Grabber(cam.id, cam.source, self.capture_cfg)
+        grabber.start()
+        has_garbage = self.detector.has_garbage if self.detector else False
+        pipe = CameraPipeline(cam, self._tps.get(cam.site or ""), load_refs(cam.id), self.rules, has_garbage)
+        self.held[cam.id] = Held(cam, grabber, pipe)
+        log.info("cameras: took %s (%s)", cam.id, mask_url(cam.source))
+
+    def _drop(self, cid: str) -> None:
+        held = self.held.pop(cid, None)
+        if held:
+            held.grabber.stop()
+
+    # ---- one turn -----------------------------------------------------------------------
+    def turn(self) -> None:
+        started = time.monotonic()
+        self.manage_leases()
+        now = time.monotonic()
+        local_now = datetime.now(self.settings.tz)
+        todo: list[Held] = []
+        for h in self.held.values():
+            frame = h.grabber.latest()
+            if frame is None or frame.seq == h.last_seq or now - frame.mono >= NO_SIGNAL_S:
+                if frame is not None and now - frame.mono >= self.capture_cfg.watchdog_s:
+                    h.grabber.kick()  # watchdog: a stream silent this long is reconnected
+                continue
+            h.last_seq = frame.seq
+            todo.append(h)
+        self.analyse(todo, now, local_now)
+        self.publish(now)
+        self.detail.update(cameras=len(self.held), owner=self.owner,
+                           infer_fps=round(sum(_rate(h.analysed, now) for h in self.held.values()), 2))
+        # keep a steady analysis period: the base loop waits interval_s after each turn
+        self.interval_s = max(0.02, self.period_s - (time.monotonic() - started))
+
+    def analyse(self, todo: list[Held], now: float, local_now: datetime) -> None:
+        """Motion gate, one batched predict over the changed frames, then per-camera analytics."""
+        frames = {h.camera.id: h.grabber.latest() for h in todo}
+        changed = [h for h in todo if h.gate.changed(frames[h.camera.id].image, now)]
+        dets = []
+        if self.detector is not None and changed:
+            t0 = time.perf_counter()
+            dets = self.detector([frames[h.camera.id].image for h in changed])
+            ms = (time.perf_counter() - t0) * 1000 / len(changed)
+            for h in changed:
+                h.infer_ms = ms if not h.infer_ms else 0.8 * h.infer_ms + 0.2 * ms
+        by_id = {h.camera.id: d for h, d in zip(changed, dets, strict=False)}
+        for h in todo:
+            if self.detector is None:
+                continue
+            d = by_id.get(h.camera.id)
+            if d is None:
+                h.gated += 1
+            h.pipeline.analyse(frames[h.camera.id].mono, frames[h.camera.id].image, d, local_now)
+            h.analysed = [t for t in h.analysed if now - t <= 10] + [now]
+
+    def state_of(self, h: Held, now: float) -> CameraState:
+        frame = h.grabber.latest()
+        fresh = frame is not None and now - frame.mono < NO_SIGNAL_S
+        status = CameraStatus.OK if fresh else (
+            CameraStatus.STARTING if frame is None and h.grabber.reconnects == 0 else CameraStatus.NO_SIGNAL)
+        values = {k: v for k, v in h.pipeline.values.items() if not k.startswith("_")}
+        if not fresh or self.detector is None:
+            values = {}
+        last = datetime.fromtimestamp(frame.wall, UTC) if frame else None
+        return CameraState(camera_id=h.camera.id, kind=h.camera.kind, status=status, worker=self.owner,
+                           capture_fps=round(h.grabber.fps(), 2), infer_fps=round(_rate(h.analysed, now), 2),
+                           infer_ms=round(h.infer_ms, 1), skipped_frames=h.gated + h.grabber.corrupt,
+                           reconnects=h.grabber.reconnects, last_frame_at=last, **values)
+
+    def publish(self, now: float) -> None:
+        states = {cid: self.state_of(h, now) for cid, h in self.held.items()}
+        if not states:
+            return
+        history = [s for cid, s in states.items() if now - self.held[cid].last_history >= 10]
+        self.store.put(*[s for s in states.values() if s not in history])
+        if history:
+            self.store.put(*history, history=True)
+            for s in history:
+                self.held[s.camera_id].last_history = now
+        for cid, h in self.held.items():
+            if states[cid].status != CameraStatus.OK:
+                self.store.r.delete(self.store.key_snapshot(cid))  # never the last frame as live
+            elif self.detector is not None and now - h.last_snapshot >= 2.0:
+                frame = h.grabber.latest()
+                if frame is not None:
+                    self.store.put_snapshot(cid, snapshot_jpeg(frame.image, h.pipeline.tracks))
+                    h.last_snapshot = now
+        if now - self._last_alerts >= 5.0:
+            self._last_alerts = now
+            self.write_history(states)
+
+    def write_history(self, states: dict[str, CameraState]) -> None:
+        """Alerts of our cameras and finished minutes to SQL (other hosts' alerts untouched)."""
+        wanted: list[Alert] = []
+        for cid, h in self.held.items():
+            wanted += h.pipeline.alerts() if states[cid].status == CameraStatus.OK else []
+            if states[cid].status == CameraStatus.NO_SIGNAL:
+                wanted.append(Alert(alert_id=f"camera_offline:{cid}", kind=AlertKind.CAMERA_OFFLINE,
+                                    entity_id=cid, severity=1, lat=h.camera.lat, lon=h.camera.lon,
+                                    params={"camera": h.camera.name, "error": h.grabber.last_error}))
+        others = [a for a in self.store.read_live().alerts.values()
+                  if a.kind in ALERT_KINDS and a.entity_id not in self.held]
+        with self.sessions() as session:
+            sync_alerts(self.store, session, ALERT_KINDS, wanted + others)
+            for h in self.held.values():
+                agg = h.pipeline.take_finished_minute()
+                if agg is not None:
+                    _upsert_minute(session, minute_row(h.camera, agg))
+            session.commit()
+
+    def run(self) -> None:
+        try:
+            super().run()
+        finally:
+            for cid in list(self.held):
+                self.store.release(cid, self.owner)
+                self._drop(cid)
+
+
+def _rate(stamps: list[float], now: float, window: float = 10.0) -> float:
+    recent = [t for t in stamps if now - t <= window]
+    return 0.0 if len(recent) < 2 else (len(recent) - 1) / max(1e-6, recent[-1] - recent[0])
+
+
+def _upsert_minute(session, row: dict) -> None:
+    existing = session.scalar(select(CameraMinute).where(
+        CameraMinute.camera_id == row["camera_id"], CameraMinute.minute == row["minute"]))
+    if existing is None:
+        session.add(CameraMinute(**row))
+    else:
+        for k, v in row.items():
+            setattr(existing, k, v)
+
