@@ -28,7 +28,7 @@ from workers.camera.pipeline import CameraPipeline, Rules, load_refs, minute_row
 from workers.camera.privacy import snapshot_jpeg
 
 log = logging.getLogger(__name__)
-LEASE_TTL_S = 15
+LEASE_TTL_S = int(os.environ.get("CAMERA_LEASE_TTL_S", "15"))
 NO_SIGNAL_S = 10.0
 ALERT_KINDS = (AlertKind.ACCIDENT_CANDIDATE, AlertKind.ILLEGAL_PARKING, AlertKind.DUMPING,
                AlertKind.QUEUE_LONG, AlertKind.CONGESTION, AlertKind.CAMERA_OFFLINE)
