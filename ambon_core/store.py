@@ -232,12 +232,16 @@ class Store:
         rows = self.r.xrevrange(self.key_stream(stream), count=count)
         return [{k.decode(): v.decode(errors="replace") for k, v in f.items()} for _, f in rows]
 
-    def put_holidays(self, days: dict[str, str]) -> None:
-        """Replace the known closure days (keys 'YYYY-MM-DD' or 'YYYY-MM-DD:<puskesmas id>')."""
+    def put_holidays(self, days: dict[str, str], keep_after: date | None = None) -> None:
+        """Add closure days (keys 'YYYY-MM-DD' or 'YYYY-MM-DD:<puskesmas id>' -> reason);
+        with ``keep_after``, entries of earlier days are dropped in the same transaction."""
+        key = f"{self.p}:holiday"
+        old = [k for k in self.r.hkeys(key) if keep_after and k.decode()[:10] < keep_after.isoformat()]
         pipe = self.r.pipeline(transaction=True)
-        pipe.delete(f"{self.p}:holiday")
+        if old:
+            pipe.hdel(key, *old)
         if days:
-            pipe.hset(f"{self.p}:holiday", mapping=days)
+            pipe.hset(key, mapping=days)
         pipe.execute()
 
     def holiday(self, day: date, puskesmas_id: str | None = None) -> str | None:

@@ -40,7 +40,8 @@ def to_trip(row: dict[str, str | None], known: set[str] | None, notes: list[str]
         if not 0 <= tonnage <= MAX_TONNAGE_KG:
             raise RecordError("tonnage_kg", f"{tonnage} kg is not a truck load")
     emptied = parse_time(row.get("emptied_at"), "emptied_at", notes)
-    arrived = parse_time(row["tpa_arrived_at"], "tpa_arrived_at", notes) if row.get("tpa_arrived_at") else None
+    arrived = (parse_time(row["tpa_arrived_at"], "tpa_arrived_at", notes)
+               if row.get("tpa_arrived_at") else None)
     if arrived is not None and arrived < emptied:
         raise RecordError("tpa_arrived_at", "before the TPS was emptied")
     return WasteTrip(trip_id, plain_text(row.get("truck_id"), "truck_id", 40) or "?", tps_id, emptied,

@@ -1,0 +1,116 @@
+"""Feed worker: polls every configured feed on its own interval and keeps its FeedStatus.
+
+Each turn fetches the due feeds concurrently (a hung source costs its own timeout, not
+the others' freshness), then parses and stores them one by one. A failing feed is
+retried later with its own exponential backoff; after 3 failures in a row its
+FeedStatus is degraded and a FEED_DEGRADED alert is raised (cleared on recovery).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ambon_core.alerts import sync_alerts
+from ambon_core.domain import Alert, AlertKind, FeedStatus, utcnow
+from workers.base import LoopWorker
+from workers.feeds.common import DocumentError
+from workers.feeds.config import FeedConfig, load_feeds
+from workers.feeds.ingest import ingest
+from workers.feeds.poller import Fetched, Validators, describe, fetch
+
+log = logging.getLogger(__name__)
+MAX_FEED_BACKOFF_S = 600.0
+
+
+@dataclass
+class _FeedRun:
+    validators: Validators
+    next_due: float = 0.0  # time.monotonic()
+    failures: int = 0
+
+
+class FeedWorker(LoopWorker):
+    name = "feeds"
+    interval_s = 1.0
+
+    def __init__(self, *args: Any, feeds_path: Path | None = None,
+                 overrides: dict[str, Any] | None = None, retry_wait_s: float = 0.5, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.feeds = [f for f in load_feeds(feeds_path, overrides) if f.enabled]
+        self.runs = {f.name: _FeedRun(Validators()) for f in self.feeds}
+        self.retry_wait_s = retry_wait_s
+        self.client = httpx.Client(follow_redirects=True, limits=httpx.Limits(max_connections=8))
+
+    def due(self, now: float) -> list[FeedConfig]:
+        return [f for f in self.feeds if self.runs[f.name].next_due <= now]
+
+    def _fetch(self, feed: FeedConfig) -> Fetched | BaseException:
+        try:
+            return fetch(self.client, feed, self.runs[feed.name].validators,
+                         wait_initial_s=self.retry_wait_s, wait_max_s=8 * self.retry_wait_s)
+        except Exception as exc:  # every failure becomes the feed's last_error
+            return exc
+
+    def turn(self) -> None:
+        """Poll the due feeds (all of them with --once)."""
+        due = self.due(time.monotonic())
+        if not due:
+            return
+        with ThreadPoolExecutor(max_workers=min(8, len(due))) as pool:
+            fetched = list(pool.map(self._fetch, due))
+        statuses = []
+        for feed, got in zip(due, fetched, strict=True):
+            statuses.append(self.handle(feed, got))
+        self.store.put(*statuses)
+        self._sync_degraded()
+        self.detail = {"feeds": len(self.feeds),
+                       "degraded": sum(1 for f in self.store.read_live().feeds.values() if f.degraded)}
+
+    def handle(self, feed: FeedConfig, got: Fetched | BaseException) -> FeedStatus:
+        """Ingest one fetch result; returns the feed's new status."""
+        run, now = self.runs[feed.name], utcnow()
+        status = self.store.get(FeedStatus, feed.name) or FeedStatus(feed=feed.name)
+        error: str | None = None
+        if isinstance(got, BaseException):
+            error = describe(got)
+        elif got.body is not None:
+            try:
+                with self.sessions() as session:
+                    outcome = ingest(feed, got.body, store=self.store, session=session,
+                                     registry=self.registry, now=now)
+                status.records = outcome.records
+            except DocumentError as exc:
+                self.store.dead_letter(feed.name, got.body[:512].decode("utf-8", "replace"),
+                                       f"document: {exc}")
+                error = f"document unreadable: {exc}"
+            else:
+                run.validators = got.validators  # only a stored document may answer 304 later
+        if error is None:
+            run.failures, run.next_due = 0, time.monotonic() + feed.interval_s
+            status.ok, status.last_ok_at, status.consecutive_failures = True, now, 0
+        else:
+            run.failures += 1
+            wait = min(MAX_FEED_BACKOFF_S, feed.interval_s * 2 ** min(run.failures - 1, 8))
+            run.next_due = time.monotonic() + wait
+            status.ok, status.last_error = False, error
+            status.consecutive_failures += 1
+            log.warning("feed %s: %s (failure %d in a row; next try in %.0f s)", feed.name, error,
+                        status.consecutive_failures, wait)
+        status.updated_at = now
+        return status
+
+    def _sync_degraded(self) -> None:
+        feeds = self.store.read_live().feeds
+        wanted = [Alert(alert_id=f"feed-{s.feed}", kind=AlertKind.FEED_DEGRADED, entity_id=s.feed,
+                        severity=1, opd="kominfo",
+                        params={"failures": s.consecutive_failures, "last_error": s.last_error})
+                  for s in feeds.values() if s.degraded]
+        with self.sessions() as session:
+            sync_alerts(self.store, session, [AlertKind.FEED_DEGRADED], wanted)
