@@ -40,7 +40,7 @@ def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 class BufferedByteTracker(BYTETracker):
     """BYTETracker whose association cost is 1 - buffered IoU, same class only."""
 
-    buffer = 1.0
+    buffer = 2.0
 
     def get_dists(self, tracks: list[STrack], detections: list[STrack]) -> np.ndarray:
         a = np.array([t.xyxy for t in tracks], np.float32).reshape(-1, 4)
@@ -57,10 +57,10 @@ class BufferedByteTracker(BYTETracker):
 class CameraTracker:
     """One camera's tracker: detections in, city-class tracks out."""
 
-    def __init__(self, buffer: float = 1.0, **overrides: float):
+    def __init__(self, buffer: float | None = None, **overrides: float):
         args = IterableSimpleNamespace(**{**BYTETRACK_ARGS, **overrides})
         self.tracker = BufferedByteTracker(args)
-        self.tracker.buffer = buffer
+        self.tracker.buffer = buffer if buffer is not None else BufferedByteTracker.buffer
 
     def update(self, dets: Detections) -> list[Track]:
         out = self.tracker.update(dets)
