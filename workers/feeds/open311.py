@@ -94,6 +94,9 @@ def agencies_of(value: Any) -> list[str]:
 
 def lifecycle_status(record: dict[str, Any], extended: dict[str, Any]) -> IncidentStatus:
     """The IncidentStatus of a request (see the table in the module docstring)."""
+    std = record.get("status")
+    if not isinstance(std, str) or std.strip().lower() not in ("open", "closed"):
+        raise RecordError("status", f"expected open or closed, got {std!r}"[:200])
     ext = extended.get("status")
     if ext not in (None, ""):
         key = str(ext).strip().lower()
@@ -102,9 +105,6 @@ def lifecycle_status(record: dict[str, Any], extended: dict[str, Any]) -> Incide
             return IncidentStatus(key)
         except ValueError:
             raise RecordError("status", f"unknown extended status {ext!r}"[:200]) from None
-    std = record.get("status")
-    if not isinstance(std, str) or std.strip().lower() not in ("open", "closed"):
-        raise RecordError("status", f"expected open or closed, got {std!r}"[:200])
     return IncidentStatus.NEW if std.strip().lower() == "open" else IncidentStatus.CLOSED
 
 
