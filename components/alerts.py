@@ -11,7 +11,7 @@ from components.fmt import age_text, percent, wit_time
 from components.nav import ALERT_PAGE, PAGES
 from components.ui import lang, t
 
-SEVERITY_ICON = {3: "🔴", 2: "🟠", 1: "🟡"}
+SEVERITY_ICON = {3: ":material/error:", 2: ":material/warning:", 1: ":material/info:"}
 
 
 def alert_text(alert: Alert, language: str) -> str:
@@ -33,16 +33,15 @@ def render_alert_list(alerts: Iterable[Alert], *, key: str, limit: int = 12) -> 
     """Alerts as touch-sized rows; text is rendered as text, never as HTML."""
     items = sorted_alerts(alerts)
     if not items:
-        st.success(t("alerts.none"), icon="✅")
+        st.success(t("alerts.none"), icon=":material/check_circle:")
         return
     language = lang()
     for alert in items[:limit]:
         page = PAGES[ALERT_PAGE.get(alert.kind.value, "ringkasan")][0]
         since = age_text((alert.updated_at - alert.raised_at).total_seconds(), language)
-        label = f"{SEVERITY_ICON.get(alert.severity, '')} {wit_time(alert.raised_at)} · " \
-                f"{alert_text(alert, language)} ({since})"
-        st.page_link(page, label=_plain(label), query_params={"focus": alert.entity_id},
-                     width="stretch")
+        label = f"{wit_time(alert.raised_at)} · {alert_text(alert, language)} ({since})"
+        st.page_link(page, label=_plain(label), icon=SEVERITY_ICON.get(alert.severity),
+                     query_params={"focus": alert.entity_id}, width="stretch")
     if len(items) > limit:
         st.caption(f"+{len(items) - limit}")
 

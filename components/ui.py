@@ -18,7 +18,7 @@ STATUS_COLOURS = {"buka": "green", "belum_buka": "red", "tutup": "gray",
 
 
 def lang() -> str:
-    """The session's language: ``?lang=en`` or the sidebar choice; Indonesian by default."""
+    """The session's language: the header's choice or ``?lang=en``; Indonesian by default."""
     chosen = st.session_state.get("lang") or st.query_params.get("lang", "id")
     return chosen if chosen in LANGS else "id"
 
@@ -28,8 +28,39 @@ def t(key: str, **params: object) -> str:
     return translate(key, lang(), **params)
 
 
+_BASE_CSS = """
+<style>
+.block-container {padding-top: 3.2rem; padding-bottom: 1rem;}
+h1 {padding-top: 0 !important; padding-bottom: 0.2rem !important; font-size: 1.9rem !important;}
+[data-testid="stMetricValue"] {font-size: 2.1rem;}
+[data-testid="stPageLink"] a {min-height: 2.75rem;}
+</style>
+"""
+_KIOSK_CSS = """
+<style>
+.block-container {padding-top: 1rem; max-width: 100%;}
+html, body, [data-testid="stAppViewContainer"] {font-size: 22px;}
+h1 {font-size: 3rem !important;}
+[data-testid="stMetricValue"] {font-size: 3.4rem;}
+[data-testid="stMetricLabel"] p {font-size: 1.3rem;}
+[data-testid="stHeader"], [data-testid="stSidebarCollapsedControl"] {display: none;}
+</style>
+"""
+
+
+def apply_style(*, kiosk: bool = False) -> None:
+    """Our own static CSS (no data in it): compact for tablets, large type on the wall."""
+    st.html(_KIOSK_CSS if kiosk else _BASE_CSS)
+
+
+def language_switch() -> None:
+    """ID / EN, rendered by app.py on every page so the choice survives page changes."""
+    st.segmented_control("Bahasa / Language", LANGS, key="lang", default=lang(),
+                         format_func=str.upper, label_visibility="collapsed")
+
+
 def header(page_key: str) -> None:
-    """Page title with the WIT clock."""
+    """Page title and the WIT clock."""
     st.title(t(page_key))
     st.caption(f"{t('now')}: {wit_time(utcnow(), with_date=True)}")
 
@@ -38,11 +69,11 @@ def live_or_banner() -> LiveState | None:
     """The live state; when Redis is unreachable, a banner instead of a traceback."""
     state = data.live()
     if state is None:
-        st.error(t("banner.redis"), icon="⚠️")
+        st.error(t("banner.redis"), icon=":material/cloud_off:")
         return None
     dead = sorted(name for name, hb in state.heartbeats.items() if hb is None)
     if dead:
-        st.warning(t("banner.workers", names=", ".join(dead)), icon="⚠️")
+        st.warning(t("banner.workers", names=", ".join(dead)), icon=":material/warning:")
     return state
 
 

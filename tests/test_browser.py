@@ -1,0 +1,126 @@
+"""The dashboard in a real browser: Debian's Chromium driven by Playwright.
+
+Streamlit runs as a real server on a free port against the test Redis; the test seeds
+Redis like the workers do, then looks at every page at tablet size and the kiosk at
+wall size. Screenshots go to ``$SCREENSHOT_DIR`` when set.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ambon_core.domain import Incident
+from ambon_core.settings import ROOT, Settings
+from ambon_core.store import Store
+from components.nav import PAGES
+from tests.test_pages import seed
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(settings: Settings, store: Store) -> Iterator[str]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
+         str(port), "--server.headless", "true", "--server.address", "127.0.0.1"],
+        cwd=ROOT, env={**os.environ, "UI_REFRESH_S": "1"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/_stcore/health", timeout=1).text == "ok":
+                break
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    yield base
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def _open(browser, url: str, size: tuple[int, int]):  # noqa: ANN001, ANN202
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+    page.goto(url)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
+                           timeout=60_000)
+    page.wait_for_timeout(800)
+    return page
+
+
+def _shot(page, name: str) -> None:  # noqa: ANN001
+    folder = os.environ.get("SCREENSHOT_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"))
+
+
+def _no_exception(page) -> None:  # noqa: ANN001
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert "Traceback" not in page.inner_text("body")
+
+
+def test_every_page_at_tablet_size(server: str, browser, store: Store) -> None:  # noqa: ANN001
+    seed(store)
+    for name in PAGES:
+        page = _open(browser, f"{server}/{'' if name == 'ringkasan' else name}", (1180, 820))
+        _no_exception(page)
+        assert page.locator("h1").first.inner_text()
+        _shot(page, f"{name}_1180x820")
+        page.close()
+
+
+def test_live_refresh_changes_a_value_without_reload(server: str, browser, store: Store) -> None:  # noqa: ANN001
+    seed(store)
+    page = _open(browser, server, (1180, 820))
+    tile = page.locator("[data-testid='stMetric']").filter(has_text="Insiden terbuka")
+    assert tile.locator("[data-testid='stMetricValue']").inner_text() == "1"
+    page.evaluate("window.__marker = 42")  # survives only if the page is not reloaded
+    store.put(Incident(incident_id="112-99", category="kebakaran", title="Kebakaran pasar"))
+    from playwright.sync_api import expect
+
+    expect(tile.locator("[data-testid='stMetricValue']")).to_have_text("2", timeout=15_000)
+    assert page.evaluate("window.__marker") == 42
+    _no_exception(page)
+
+
+def test_kiosk_on_the_wall(server: str, browser, store: Store) -> None:  # noqa: ANN001
+    seed(store)
+    page = _open(browser, f"{server}/?kiosk=1&pages=ringkasan,sampah&every=10", (1920, 1080))
+    _no_exception(page)
+    assert page.locator("[data-testid='stNavigation'], [data-testid='stTopNavLink']").count() == 0
+    _shot(page, "kiosk_1920x1080")
+    page.wait_for_url("**/sampah**", timeout=40_000)  # the playlist rotates by itself
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
+    assert "Sampah" in page.locator("h1").first.inner_text()
+    _no_exception(page)
