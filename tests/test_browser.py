@@ -69,7 +69,7 @@ def browser() -> Iterator[object]:
         b.close()
 
 
-def _open(browser, url: str, size: tuple[int, int]):  # noqa: ANN001, ANN202
+def _open(browser, url: str, size: tuple[int, int]):
     page = browser.new_page(viewport={"width": size[0], "height": size[1]})
     page.goto(url)
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
@@ -78,19 +78,19 @@ def _open(browser, url: str, size: tuple[int, int]):  # noqa: ANN001, ANN202
     return page
 
 
-def _shot(page, name: str) -> None:  # noqa: ANN001
+def _shot(page, name: str) -> None:
     folder = os.environ.get("SCREENSHOT_DIR")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(folder) / f"{name}.png"))
 
 
-def _no_exception(page) -> None:  # noqa: ANN001
+def _no_exception(page) -> None:
     assert page.locator("[data-testid='stException']").count() == 0
     assert "Traceback" not in page.inner_text("body")
 
 
-def test_every_page_at_tablet_size(server: str, browser, store: Store) -> None:  # noqa: ANN001
+def test_every_page_at_tablet_size(server: str, browser, store: Store) -> None:
     seed(store)
     for name in PAGES:
         page = _open(browser, f"{server}/{'' if name == 'ringkasan' else name}", (1180, 820))
@@ -100,7 +100,7 @@ def test_every_page_at_tablet_size(server: str, browser, store: Store) -> None: 
         page.close()
 
 
-def test_live_refresh_changes_a_value_without_reload(server: str, browser, store: Store) -> None:  # noqa: ANN001
+def test_live_refresh_changes_a_value_without_reload(server: str, browser, store: Store) -> None:
     seed(store)
     page = _open(browser, server, (1180, 820))
     tile = page.locator("[data-testid='stMetric']").filter(has_text="Insiden terbuka")
@@ -114,7 +114,7 @@ def test_live_refresh_changes_a_value_without_reload(server: str, browser, store
     _no_exception(page)
 
 
-def test_kiosk_on_the_wall(server: str, browser, store: Store) -> None:  # noqa: ANN001
+def test_kiosk_on_the_wall(server: str, browser, store: Store) -> None:
     seed(store)
     page = _open(browser, f"{server}/?kiosk=1&pages=ringkasan,sampah&every=10", (1920, 1080))
     _no_exception(page)

@@ -25,13 +25,13 @@ class CountingConnection(redis.Connection):
 
     sent = 0
 
-    def send_packed_command(self, command, check_health=True):  # noqa: ANN001
+    def send_packed_command(self, command, check_health=True):
         CountingConnection.sent += 1
         return super().send_packed_command(command, check_health)
 
 
 class CountingUnixConnection(redis.UnixDomainSocketConnection):
-    def send_packed_command(self, command, check_health=True):  # noqa: ANN001
+    def send_packed_command(self, command, check_health=True):
         CountingConnection.sent += 1
         return super().send_packed_command(command, check_health)
 
@@ -54,7 +54,7 @@ def test_put_and_read_live_roundtrip(store: Store) -> None:
     assert live.cameras["cam-a"].age_s() < 5  # every value carries updated_at
 
 
-def test_whole_page_read_is_one_round_trip(store: Store, settings) -> None:  # noqa: ANN001
+def test_whole_page_read_is_one_round_trip(store: Store, settings) -> None:
     _seed(store)
     url = settings.redis_url
     cls = CountingUnixConnection if url.startswith("unix") else CountingConnection

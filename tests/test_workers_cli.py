@@ -29,7 +29,7 @@ def _cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.Com
                           capture_output=True, text=True, timeout=timeout)
 
 
-def _wait(predicate, timeout: float = 30.0):  # noqa: ANN001, ANN202
+def _wait(predicate, timeout: float = 30.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
