@@ -1,0 +1,141 @@
+"""The feed worker against the feed simulator in a subprocess: faults, degradation, catch-up."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ambon_core.domain import AlertKind, FeedStatus
+from ambon_core.models import IncidentRecord
+from ambon_core.settings import ROOT, Settings
+from ambon_core.store import Store
+from workers.feeds.config import FeedConfig
+from workers.feeds.poller import FetchError, Validators, fetch
+from workers.feeds.worker import FeedWorker
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "workers.sim.feeds", "--port", str(port), "--speed", "60",
+                             "--seed", "7", "--log-level", "WARNING"], cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/health", timeout=0.5).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    yield base
+    proc.terminate()
+    proc.wait(5)
+
+
+def fault(base: str, feed: str, mode: str) -> None:
+    httpx.post(f"{base}/fault/{feed}", params={"mode": mode}, timeout=2).raise_for_status()
+
+
+def feeds_yaml(tmp_path: Path, base: str) -> Path:
+    path = tmp_path / "feeds.yaml"
+    path.write_text(f"""feeds:
+- {{name: open311, url: "{base}/open311/requests.json", format: open311-json}}
+- {{name: gempa, url: "{base}/bmkg/autogempa.xml", format: bmkg-xml}}
+- {{name: absensi, url: "{base}/asn/attendance.json", format: attendance-json}}
+- {{name: dlh, url: "{base}/dlh/trips.csv", format: dlh-trips}}
+""")
+    return path
+
+
+def worker(settings: Settings, tmp_path: Path, base: str) -> FeedWorker:
+    return FeedWorker(settings, feeds_path=feeds_yaml(tmp_path, base), retry_wait_s=0.01,
+                      overrides={"timeout_s": 0.5, "retries": 2, "interval_s": 1})
+
+
+def poll_all(w: FeedWorker) -> None:
+    for run in w.runs.values():
+        run.next_due = 0.0  # ignore the feed's own backoff: the test drives the clock
+    w.run_once()
+
+
+def test_conditional_get_and_size_cap(sim: str) -> None:
+    cfg = FeedConfig(name="x", url=f"{sim}/fhir/Location", format="fhir-location", retries=1, timeout_s=2)
+    with httpx.Client() as client:
+        first = fetch(client, cfg)
+        assert first.status == 200 and first.validators.etag
+        assert fetch(client, cfg, first.validators).status == 304
+        assert fetch(client, cfg, Validators(last_modified=first.validators.last_modified)).status == 304
+        fault(sim, "fhir", "huge")
+        try:
+            started = time.monotonic()
+            with pytest.raises(FetchError, match="cap"):
+                fetch(client, cfg.model_copy(update={"max_bytes": 10 * 1024 * 1024}))
+            assert time.monotonic() - started < 5
+        finally:
+            fault(sim, "fhir", "none")
+
+
+def test_outage_degrades_one_feed_then_catches_up(settings: Settings, store: Store, session: Session,
+                                                  tmp_path: Path, sim: str) -> None:
+    w = worker(settings, tmp_path, sim)
+    poll_all(w)
+    live = store.read_live()
+    assert all(f.ok for f in live.feeds.values()) and live.incidents
+    before = session.scalar(select(func.count()).select_from(IncidentRecord))
+    for mode in ("500", "hang", "html"):
+        fault(sim, "open311", mode)
+        poll_all(w)
+    feeds = store.read_live().feeds
+    assert feeds["open311"].degraded and feeds["open311"].consecutive_failures == 3
+    assert feeds["open311"].last_error and feeds["absensi"].ok and not feeds["absensi"].degraded
+    assert any(a.kind is AlertKind.FEED_DEGRADED for a in store.read_live().alerts.values())
+    time.sleep(2)  # the city moves on (2 s = 2 sim minutes)
+    fault(sim, "open311", "none")
+    poll_all(w)
+    status = store.get(FeedStatus, "open311")
+    assert status.ok and status.consecutive_failures == 0 and status.last_ok_at is not None
+    assert not any(a.kind is AlertKind.FEED_DEGRADED for a in store.read_live().alerts.values())
+    after = session.scalar(select(func.count()).select_from(IncidentRecord))
+    ids = session.scalars(select(IncidentRecord.incident_id)).all()
+    assert after >= before and len(ids) == len(set(ids))
+
+
+@pytest.mark.parametrize("mode", ["truncated", "wrongtypes", "duplicates"])
+def test_bad_documents_never_overwrite_good_state(settings: Settings, store: Store, session: Session,
+                                                  tmp_path: Path, sim: str, mode: str) -> None:
+    w = worker(settings, tmp_path, sim)
+    poll_all(w)
+    good = {k: v.status for k, v in store.read_live().incidents.items()}
+    fault(sim, "open311", mode)
+    try:
+        poll_all(w)
+    finally:
+        fault(sim, "open311", "none")
+    live = {k: v.status for k, v in store.read_live().incidents.items()}
+    ids = session.scalars(select(IncidentRecord.incident_id)).all()
+    assert len(ids) == len(set(ids))
+    assert live  # the good records of a bad document still count; nothing was blanked
+    status = store.get(FeedStatus, "open311")
+    if mode == "truncated":
+        assert not status.ok and "unreadable" in status.last_error
+        assert live == good
+    else:
+        assert status.ok
+    if mode == "wrongtypes":
+        dead = store.events(stream="deadletter")
+        assert dead and {d["feed"] for d in dead} == {"open311"}
