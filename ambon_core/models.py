@@ -167,3 +167,35 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(60))
     target: Mapped[str | None] = mapped_column(String(160))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class AlertAction(Base):
+    """Someone acknowledged an alert or added a note to it."""
+
+    __tablename__ = "alert_action"
+    __table_args__ = (Index("ix_alert_action_alert_at", "alert_id", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[str] = mapped_column(String(160))
+    action: Mapped[str] = mapped_column(String(20))  # acknowledge | note
+    actor: Mapped[str] = mapped_column(String(80))
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class Instruction(Base):
+    """An instruction from the mayor (or an OPD head) to a department, until marked done."""
+
+    __tablename__ = "instruction"
+    __table_args__ = (Index("ix_instruction_opd_status", "opd", "status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[str | None] = mapped_column(String(160))
+    alert_kind: Mapped[str | None] = mapped_column(String(40))
+    entity_id: Mapped[str | None] = mapped_column(String(120))
+    opd: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open | done
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+    done_by: Mapped[str | None] = mapped_column(String(80))
+    done_at: Mapped[datetime | None]
+    done_note: Mapped[str | None] = mapped_column(Text)

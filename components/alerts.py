@@ -1,4 +1,4 @@
-"""The alert list: newest and most severe first; each alert links to its page and item."""
+"""The alert list: most severe and oldest first; each alert opens its page and item."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ import streamlit as st
 
 from ambon_core.domain import Alert
 from components.fmt import age_text, percent, wit_time
+from components.i18n import translate
 from components.nav import ALERT_PAGE, PAGES
 from components.ui import lang, t
 
 SEVERITY_ICON = {3: ":material/error:", 2: ":material/warning:", 1: ":material/info:"}
+SEVERITY_COLOUR = {3: "red", 2: "orange", 1: "blue"}
 
 
 def alert_text(alert: Alert, language: str) -> str:
     """One sentence for people, from the translation table and the alert's params."""
-    from components.i18n import translate
-
     params = dict(alert.params)
     params.setdefault("name", alert.entity_id)
     if isinstance(params.get("fill"), int | float):
@@ -29,25 +29,34 @@ def sorted_alerts(alerts: Iterable[Alert]) -> list[Alert]:
     return sorted(alerts, key=lambda a: (-a.severity, a.raised_at))
 
 
-def render_alert_list(alerts: Iterable[Alert], *, key: str, limit: int = 12) -> None:
-    """Alerts as touch-sized rows; text is rendered as text, never as HTML."""
+def render_alert_list(alerts: Iterable[Alert], *, key: str, limit: int = 8,
+                      links: bool = True) -> None:
+    """Alerts as touch-sized rows; feed text is escaped and shown as text, never as HTML."""
     items = sorted_alerts(alerts)
     if not items:
         st.success(t("alerts.none"), icon=":material/check_circle:")
         return
     language = lang()
     for alert in items[:limit]:
-        page = PAGES[ALERT_PAGE.get(alert.kind.value, "ringkasan")][0]
         since = age_text((alert.updated_at - alert.raised_at).total_seconds(), language)
-        label = f"{wit_time(alert.raised_at)} · {alert_text(alert, language)} ({since})"
-        st.page_link(page, label=_plain(label), icon=SEVERITY_ICON.get(alert.severity),
-                     query_params={"focus": alert.entity_id}, width="stretch")
+        colour = SEVERITY_COLOUR.get(alert.severity, "gray")
+        with st.container(border=True):
+            text_col, link_col = st.columns([5, 1], vertical_alignment="center")
+            with text_col:
+                st.markdown(f":{colour}[{SEVERITY_ICON.get(alert.severity, '')}] "
+                            f"**{wit_time(alert.raised_at)}** · {plain(alert_text(alert, language))}"
+                            f" · :gray[{since}]")
+            if links:
+                with link_col:
+                    page = PAGES[ALERT_PAGE.get(alert.kind.value, "ringkasan")][0]
+                    st.page_link(page, label=t("alerts.open"), icon=":material/arrow_forward:",
+                                 query_params={"focus": alert.entity_id})
     if len(items) > limit:
-        st.caption(f"+{len(items) - limit}")
+        st.caption(t("alerts.more", n=len(items) - limit))
 
 
-def _plain(text: str) -> str:
-    """Escape Markdown so feed text cannot format itself or inject links."""
+def plain(text: str) -> str:
+    """Escape Markdown so feed text cannot format itself, inject links or HTML."""
     for ch in "\\`*_{}[]<>()#+-!|~:$":
         text = text.replace(ch, "\\" + ch)
     return text

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_camera_capture import MjpegServer, wait_for
 
 from ambon_core.domain import AlertKind, CameraStatus
 from ambon_core.registry import Registry
+from tests.test_camera_capture import MjpegServer, wait_for
 from workers.camera.worker import CameraWorker
 
 ROOT = Path(__file__).resolve().parents[1]

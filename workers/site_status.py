@@ -37,6 +37,7 @@ class SiteStatusWorker(LoopWorker):
         super().__init__(*args, **kwargs)
         self.interval_s = self.settings.status_interval_s
         self.last_fill: dict[str, float] = {}
+        self.clock = utcnow  # tests set a fixed moment
 
     def _site_camera(self, live: LiveState, site_id: str, now: datetime) -> CameraState | None:
         """The fresh, working camera watching a site, if any."""
@@ -47,10 +48,13 @@ class SiteStatusWorker(LoopWorker):
                 return state
         return None
 
-    def puskesmas_state(self, pkm: Puskesmas, live: LiveState, now: datetime) -> PuskesmasState:
+    def puskesmas_state(self, pkm: Puskesmas, live: LiveState, now: datetime,
+                        holidays: dict[str, str] | None = None) -> PuskesmasState:
         cam = self._site_camera(live, pkm.id, now)
         att = live.attendance.get(pkm.id)
         local_now = now.astimezone(self.settings.tz)
+        today = local_now.date().isoformat()
+        holiday = bool(holidays) and (today in holidays or f"{today}:{pkm.id}" in holidays)
         if att is not None and att.updated_at.astimezone(self.settings.tz).date() != local_now.date():
             att = None  # yesterday's check-ins say nothing about today
         return puskesmas_status(
@@ -58,7 +62,8 @@ class SiteStatusWorker(LoopWorker):
             door_open=cam.door_open if cam else None,
             waiting=cam.queue_len if cam else None,
             longest_wait_s=cam.longest_wait_s if cam else None,
-            staff_checked_in=att.staff_checked_in if att else None)
+            staff_checked_in=att.staff_checked_in if att else None,
+            holiday=holiday)
 
     def tps_state(self, tps: Tps, live: LiveState, now: datetime) -> TpsState | None:
         cam = self._site_camera(live, tps.id, now)
@@ -70,8 +75,8 @@ class SiteStatusWorker(LoopWorker):
                         last_emptied_at=previous.last_emptied_at if previous else None)
 
     def turn(self) -> None:
-        live, now = self.store.read_live(), utcnow()
-        pkm_states = [self.puskesmas_state(p, live, now) for p in self.registry.puskesmas]
+        live, now, holidays = self.store.read_live(), self.clock(), self.store.holidays()
+        pkm_states = [self.puskesmas_state(p, live, now, holidays) for p in self.registry.puskesmas]
         tps_states = [s for t in self.registry.tps if (s := self.tps_state(t, live, now))]
         with self.sessions() as session:
             for state in pkm_states:
