@@ -199,3 +199,39 @@ class Instruction(Base):
     done_by: Mapped[str | None] = mapped_column(String(80))
     done_at: Mapped[datetime | None]
     done_note: Mapped[str | None] = mapped_column(Text)
+
+
+class User(Base):
+    """A local account of the dashboard (issue 7): argon2 password hash, role, department.
+
+    ``failed_logins`` and ``locked_until`` drive the lockout; open sessions re-read the
+    role and ``active`` from here every few seconds.
+    """
+
+    __tablename__ = "app_user"  # "user" is reserved in PostgreSQL
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(120))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))  # walikota | admin | opd
+    opd: Mapped[str | None] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class AuthSession(Base):
+    """One login: only an HMAC digest of the session token is stored, never the token."""
+
+    __tablename__ = "auth_session"
+    __table_args__ = (Index("ix_auth_session_user_started", "user_id", "started_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    started_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(20))  # logout | idle | disabled
