@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     sim_camera_port: int = Field(8600, description="Port of the camera simulator.")
     sim_feed_port: int = Field(8601, description="Port of the OPD feed simulator.")
     streamlit_port: int = Field(8501, description="Port of the dashboard.")
+    target_dispatch_min: float = Field(10, description="112 target: call to dispatch, minutes.")
+    target_on_scene_min: float = Field(30, description="112 target: dispatch to on scene.")
+    map_style: str | None = Field("light", description="Basemap style; none = offline map.")
     production: bool = Field(False, description="Refuse default secrets when true.")
     session_secret: str = Field("", description="Signs login session tokens (32+ characters); "
                                 "required in production. Changing it logs everybody out.")

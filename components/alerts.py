@@ -30,7 +30,7 @@ def sorted_alerts(alerts: Iterable[Alert]) -> list[Alert]:
 
 
 def render_alert_list(alerts: Iterable[Alert], *, key: str, limit: int = 8,
-                      links: bool = True) -> None:
+                      links: bool = True, actions: bool = False) -> None:
     """Alerts as touch-sized rows; feed text is escaped and shown as text, never as HTML."""
     items = sorted_alerts(alerts)
     if not items:
@@ -41,16 +41,21 @@ def render_alert_list(alerts: Iterable[Alert], *, key: str, limit: int = 8,
         since = age_text((alert.updated_at - alert.raised_at).total_seconds(), language)
         colour = SEVERITY_COLOUR.get(alert.severity, "gray")
         with st.container(border=True):
-            text_col, link_col = st.columns([5, 1], vertical_alignment="center")
-            with text_col:
-                st.markdown(f":{colour}[{SEVERITY_ICON.get(alert.severity, '')}] "
-                            f"**{wit_time(alert.raised_at)}** · {plain(alert_text(alert, language))}"
-                            f" · :gray[{since}]")
+            st.markdown(f":{colour}[{SEVERITY_ICON.get(alert.severity, '')}] "
+                        f"**{wit_time(alert.raised_at)}** · {plain(alert_text(alert, language))}"
+                        f" · :gray[{since}]")
+            if links or actions:
+                left, right = st.columns(2)
             if links:
-                with link_col:
-                    page = PAGES[ALERT_PAGE.get(alert.kind.value, "ringkasan")][0]
+                page = PAGES[ALERT_PAGE.get(alert.kind.value, "ringkasan")][0]
+                with left:
                     st.page_link(page, label=t("alerts.open"), icon=":material/arrow_forward:",
                                  query_params={"focus": alert.entity_id})
+            if actions:
+                from components.actions_ui import render_alert_actions
+
+                with right:
+                    render_alert_actions(alert, key=f"{key}_{alert.alert_id}")
     if len(items) > limit:
         st.caption(t("alerts.more", n=len(items) - limit))
 

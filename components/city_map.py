@@ -42,5 +42,14 @@ def city_layers(live: LiveState, reg: Registry, lang_text=t) -> list:
     return layers
 
 
+def render_deck(layers: list, *, key: str, height: int) -> None:
+    """Draw layers over Ambon with the configured basemap (MAP_STYLE; none = offline)."""
+    from components import data
+
+    style = data.settings().map_style
+    st.pydeck_chart(maps.build_city_deck(layers, None if style in (None, "none") else style),
+                    height=height, key=key)
+
+
 def render_city_map(live: LiveState, reg: Registry, *, key: str, height: int = 430) -> None:
-    st.pydeck_chart(maps.build_city_deck(city_layers(live, reg)), height=height, key=key)
+    render_deck(city_layers(live, reg), key=key, height=height)

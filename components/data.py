@@ -17,9 +17,17 @@ import streamlit as st
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from ambon_core.actions import InstructionView, instructions
 from ambon_core.db import engine_for
 from ambon_core.domain import utcnow
-from ambon_core.models import CameraMinute, IncidentRecord, PuskesmasStatusChange, TpsFill
+from ambon_core.models import (
+    CameraMinute,
+    IncidentRecord,
+    IncidentStatusChange,
+    PuskesmasStatusChange,
+    TpsFill,
+    WasteTrip,
+)
 from ambon_core.redis_server import connect
 from ambon_core.registry import Registry, load_registry
 from ambon_core.settings import Settings, get_settings
@@ -116,7 +124,42 @@ def camera_minutes(since: datetime) -> pd.DataFrame:
 
 @st.cache_data(ttl=30, show_spinner=False)
 def incidents(since: datetime) -> pd.DataFrame:
+    """Incidents reported since ``since`` with their lifecycle times (no caller identity)."""
     t = IncidentRecord
     cols = ["incident_id", "category", "severity", "status", "agencies", "kecamatan",
-            "reported_at", "dispatched_at", "on_scene_at", "resolved_at"]
+            "reported_at", "dispatched_at", "on_scene_at", "resolved_at", "closed_at"]
     return _query(select(*(getattr(t, c) for c in cols)).where(t.reported_at >= since), cols)
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def incident_timeline(incident_id: str) -> pd.DataFrame:
+    """Every status change of one incident, in order."""
+    c = IncidentStatusChange
+    return _query(select(c.at, c.status, c.agency).join(IncidentRecord)
+                  .where(IncidentRecord.incident_id == incident_id).order_by(c.at),
+                  ["at", "status", "agency"])
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def waste_trips(since: datetime) -> pd.DataFrame:
+    w = WasteTrip
+    return _query(select(w.tps_id, w.truck_id, w.emptied_at, w.tonnage_kg)
+                  .where(w.emptied_at >= since).order_by(w.emptied_at),
+                  ["tps_id", "truck_id", "emptied_at", "tonnage_kg"])
+
+
+def open_instructions(opd: str | None = None) -> list[InstructionView]:
+    """Open instructions (all, or one department's); read fresh, they change by our hand."""
+    try:
+        with session() as s:
+            return instructions(s, opd=opd)
+    except SQLAlchemyError as exc:
+        log.warning("instructions read failed: %s", exc)
+        return []
+
+
+def session():
+    """A SQL session for the UI's own writes (actions); pages never write elsewhere."""
+    from ambon_core.db import session_factory
+
+    return session_factory(engine_for(settings().database_url))()

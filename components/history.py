@@ -12,10 +12,10 @@ from components.ui import t
 RANGES = ("today", "24h", "7d")
 
 
-def range_picker(key: str) -> datetime:
+def range_picker(key: str, default: str = "today") -> datetime:
     """A segmented choice of range; returns its start (UTC-aware)."""
-    choice = st.segmented_control(t("hist.range"), RANGES, key=key, default="today",
-                                  format_func=lambda r: t(f"range.{r}")) or "today"
+    choice = st.segmented_control(t("hist.range"), RANGES, key=key, default=default,
+                                  format_func=lambda r: t(f"range.{r}")) or default
     start = data.range_start(choice)
     # Round to the minute so the SQL cache is shared between reruns and sessions.
     return start.replace(second=0, microsecond=0)

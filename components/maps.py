@@ -23,3 +23,19 @@ def build_city_deck(layers: list[pdk.Layer], map_style: str | None = "light") ->
     """A deck over Ambon; the tooltip shows each point's ``label``."""
     return pdk.Deck(layers=layers, initial_view_state=AMBON_VIEW, map_style=map_style,
                     tooltip={"text": "{label}"})
+
+
+def cap_polygon(text: str | None) -> list[list[float]] | None:
+    """A CAP 1.2 polygon ('lat,lon lat,lon ...') as [[lon, lat], ...], or None if malformed."""
+    try:
+        points = [[float(p.split(",")[1]), float(p.split(",")[0])] for p in (text or "").split()]
+    except (IndexError, ValueError):
+        return None
+    return points if len(points) >= 3 else None
+
+
+def areas_layer(df: pd.DataFrame, layer_id: str) -> pdk.Layer:
+    """Warning areas (``polygon`` column of [[lon, lat], ...]) as translucent shapes."""
+    return pdk.Layer("PolygonLayer", df, id=layer_id, get_polygon="polygon",
+                     get_fill_color=[255, 165, 0, 50], get_line_color=[255, 120, 0, 200],
+                     line_width_min_pixels=2, pickable=True)

@@ -107,3 +107,23 @@ def kpi(label: str, value: object, caption: str | None = None) -> None:
 
 def newest(values: list[datetime]) -> datetime | None:
     return max(values) if values else None
+
+
+def current_actor() -> str:
+    """Who is acting, for the record (the logged-in user's name)."""
+    user = st.session_state.get("auth_user")
+    return getattr(user, "username", None) or "anonim"
+
+
+def focus(valid: set[str]) -> str | None:
+    """The item named by ``?focus=`` (an alert tapped elsewhere), if it exists here.
+
+    Anything else in the URL is ignored with a polite note, never an error page.
+    """
+    wanted = st.query_params.get("focus")
+    if not wanted:
+        return None
+    if wanted in valid:
+        return wanted
+    st.info(t("focus.unknown", item=str(wanted)[:60]), icon=":material/search_off:")
+    return None

@@ -1,38 +1,109 @@
-"""Insiden: open 112 incidents by severity and age, and the feeds they come from."""
+"""Insiden: open 112 incidents, response times against targets, BMKG warnings."""
 
+import pandas as pd
 import streamlit as st
 
-from components import data
+from ambon_core.domain import AlertKind
+from ambon_core.response_times import summarize
+from components import data, maps
+from components.actions_ui import render_instructions
+from components.alerts import render_alert_list
+from components.city_map import render_deck
+from components.details import incident_detail
+from components.fmt import age_text, wit_time
+from components.history import range_picker
 from components.summaries import incident_table
 from components.tables import show_table
-from components.ui import header, live_or_banner, t
+from components.ui import focus, header, kpi, lang, live_or_banner, t
 
 header("page.insiden")
-period = data.settings().ui_refresh_s
-category = st.multiselect(t("filter.category"), sorted(
-    {c for o in data.registry().opds for c in o.incident_categories}), key="inc_category")
+s = data.settings()
+reg = data.registry()
+filters = st.columns(3)
+category = filters[0].multiselect(t("filter.category"), sorted(
+    {c for o in reg.opds for c in o.incident_categories}), key="inc_category")
+agency = filters[1].multiselect(t("col.agencies"), [o.code for o in reg.opds], key="inc_agency",
+                                format_func=lambda c: c.upper())
+kecamatan = filters[2].multiselect(t("filter.kecamatan"), sorted({p.kecamatan for p in reg.puskesmas}),
+                                   key="inc_kecamatan")
 
 
-@st.fragment(run_every=period)
+def _filtered(df: pd.DataFrame) -> pd.DataFrame:
+    if category:
+        df = df[df["category"].isin(category)]
+    if agency:
+        df = df[df["agencies"].map(lambda a: any(x in str(a).split(", ") for x in agency))]
+    if kecamatan:
+        df = df[df["kecamatan"].isin(kecamatan)]
+    return df
+
+
+@st.fragment(run_every=s.ui_refresh_s)
 def live_panel() -> None:
     live = live_or_banner()
     if live is None:
         return
-    df = incident_table(live)
-    if category:
-        df = df[df["category"].isin(category)]
-    df = df.assign(severity=df["severity"].map(lambda s: t(f"severity.{s}")),
-                   status=df["status"].map(lambda s: t(f"incident.{s}")))
-    show_table(df, {"title": "col.title", "category": "col.category", "severity": "col.severity",
-                    "status": "col.status", "agencies": "col.agencies",
-                    "kecamatan": "col.kecamatan"}, key="incident_table", period_s=None)
-    st.subheader(t("feeds.title"))
-    feeds = [{"feed": f.feed, "status": t("feeds.degraded") if f.degraded else t("feeds.ok"),
-              "last_ok": f.last_ok_at} for f in live.feeds.values()]
-    if feeds:
-        st.dataframe(feeds, hide_index=True, key="feeds_table")
-    else:
-        st.info(t("no_data"))
+    chosen = focus(set(live.incidents) | set(live.alerts) | {a.entity_id for a in
+                                                             live.alerts.values()})
+    if chosen and chosen in live.incidents:
+        incident_detail(chosen, live)
+    df = _filtered(incident_table(live))
+    cols = st.columns(4)
+    for col, sev in zip(cols, (3, 2, 1), strict=False):
+        with col:
+            kpi(t(f"severity.{sev}"), int((df["severity"] == sev).sum()))
+    with cols[3]:
+        kpi(t("kpi.oldest", age=""), age_text(df["age_s"].max() if len(df) else None, lang()))
+    left, right = st.columns([3, 2])
+    warnings = [a for a in live.alerts.values()
+                if a.kind in {AlertKind.EARTHQUAKE, AlertKind.WEATHER}]
+    with left:
+        layers = []
+        areas = [{"polygon": p, "label": str(a.params.get("area") or a.params.get("event"))}
+                 for a in warnings if (p := maps.cap_polygon(str(a.params.get("polygon") or "")))]
+        if areas:
+            layers.append(maps.areas_layer(pd.DataFrame(areas), "warning_areas"))
+        located = df.dropna(subset=["lat", "lon"])
+        if not located.empty:
+            layers.append(maps.points_layer(located.assign(
+                colour=located["severity"].map({3: "red", 2: "orange", 1: "blue"}),
+                label=located["title"]), "incidents", 140))
+        render_deck(layers, key="incident_map", height=340)
+    with right, st.container(height=340, border=False):
+        st.caption(t("inc.warnings"))
+        render_alert_list(warnings, key="bmkg_alerts", limit=5)
+    show_table(df.assign(severity=df["severity"].map(lambda v: t(f"severity.{v}")),
+                         status=df["status"].map(lambda v: t(f"incident.{v}")),
+                         reported=df["reported_at"].map(wit_time),
+                         age=df["age_s"].map(lambda a: age_text(a, lang()))),
+               {"title": "col.title", "category": "col.category", "severity": "col.severity",
+                "status": "col.status", "agencies": "col.agencies", "kecamatan": "col.kecamatan",
+                "reported": "col.reported", "age": "col.age"}, key="incident_table")
+    feeds = pd.DataFrame([{"feed": f.feed, "ok": t("feeds.degraded") if f.degraded else t("feeds.ok"),
+                           "last_ok": wit_time(f.last_ok_at, True)} for f in live.feeds.values()])
+    st.caption(t("feeds.title"))
+    show_table(feeds, {"feed": "col.feed", "ok": "col.status", "last_ok": "col.last_ok"},
+               key="feeds_table")
 
 
 live_panel()
+
+st.subheader(t("inc.response"))
+history = _filtered(data.incidents(range_picker("inc_range", default="7d")))
+target = {"call_to_dispatch": s.target_dispatch_min, "dispatch_to_scene": s.target_on_scene_min}
+by = st.segmented_control(t("inc.group"), ["agency", "category"], key="inc_by", default="agency",
+                          format_func=lambda g: t(f"inc.by_{g}")) or "agency"
+rows = [{"key": k, **{m: round(v[m]["median_s"] / 60, 1) if v[m]["median_s"] is not None else None
+                      for m in target}, "n": v["call_to_dispatch"]["n"]}
+        for k, v in summarize(history, by=by).items()]
+table = pd.DataFrame(rows, columns=["key", *target, "n"])
+for metric, minutes in target.items():
+    table[f"{metric}_ok"] = table[metric].map(lambda m, lim=minutes: "-" if pd.isna(m) else
+                                              ("✓" if m <= lim else "✗"))
+show_table(table, {"key": f"inc.by_{by}", "call_to_dispatch": "inc.call_to_dispatch",
+                   "call_to_dispatch_ok": "inc.within_target", "dispatch_to_scene":
+                   "inc.dispatch_to_scene", "dispatch_to_scene_ok": "inc.within_target",
+                   "n": "inc.count"}, key="response_table")
+st.caption(t("inc.targets", dispatch=s.target_dispatch_min, scene=s.target_on_scene_min))
+st.subheader(t("act.open_title"))
+render_instructions(None, key="incident_instructions", can_complete=True)

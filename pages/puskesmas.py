@@ -1,15 +1,21 @@
-"""Puskesmas: opening status of every health centre against its schedule."""
+"""Puskesmas: opening status of every health centre against its schedule (Dinkes)."""
 
 import streamlit as st
 
 from components import data
+from components.actions_ui import render_instructions
+from components.alerts import render_alert_list
+from components.details import puskesmas_detail
 from components.history import range_picker
 from components.summaries import puskesmas_table
 from components.tables import show_table
-from components.ui import header, kpi, live_or_banner, t
+from components.trends import punctuality
+from components.ui import focus, header, kpi, live_or_banner, t
 
 header("page.puskesmas")
 period = data.settings().ui_refresh_s
+names = {p.id: p.name for p in data.registry().puskesmas}
+chosen = focus(set(names))
 
 
 @st.fragment(run_every=period)
@@ -17,12 +23,16 @@ def live_panel() -> None:
     live = live_or_banner()
     if live is None:
         return
+    if chosen:
+        puskesmas_detail(chosen, live)
     df = puskesmas_table(live, data.registry())
     counts = df["status"].value_counts()
-    cols = st.columns(4)
-    for col, code in zip(cols, ["buka", "belum_buka", "tutup", "tidak_diketahui"], strict=True):
+    for col, code in zip(st.columns(4), ["buka", "belum_buka", "tutup", "tidak_diketahui"],
+                         strict=True):
         with col:
             kpi(t(f"status.{code}"), int(counts.get(code, 0)))
+    render_alert_list([a for a in live.alerts.values() if a.opd == "dinkes"],
+                      key="pkm_alerts", limit=5, actions=True)
     df = df.assign(status=df["status"].map(lambda s: t(f"status.{s}")))
     show_table(df, {"name": "col.name", "kecamatan": "col.kecamatan", "status": "col.status",
                     "minutes_late": "col.late", "waiting": "col.waiting",
@@ -32,14 +42,13 @@ def live_panel() -> None:
 
 live_panel()
 
-st.subheader(t("hist.title"))
-since = range_picker("pkm_range")
-changes = data.puskesmas_changes(since)
-if changes.empty:
-    st.info(t("no_data"))
-else:
-    names = {p.id: p.name for p in data.registry().puskesmas}
-    changes = changes.assign(name=changes["puskesmas_id"].map(names),
-                             status=changes["status"].map(lambda s: t(f"status.{s}")))
-    st.dataframe(changes[["at", "name", "status", "minutes_late", "waiting"]], hide_index=True,
-                 width="stretch", key="pkm_changes")
+st.subheader(t("act.open_title"))
+render_instructions("dinkes", key="pkm_instructions", can_complete=True)
+
+st.subheader(t("pkm.punctuality"))
+since = range_picker("pkm_range", default="7d")
+week = punctuality(data.puskesmas_changes(since), data.settings().tz)
+show_table(week.assign(name=week["puskesmas_id"].map(names)),
+           {"name": "col.name", "days_open": "col.days_open", "days_late": "col.days_late",
+            "mean_late_min": "col.mean_late", "max_late_min": "col.max_late",
+            "days_not_opened": "col.days_not_opened"}, key="pkm_punctuality")

@@ -1,8 +1,9 @@
-"""Ringkasan: the mayor's one-screen overview (KPIs, city map, alerts)."""
+"""Ringkasan: the mayor's one-screen overview (KPIs, city map, alerts, instructions)."""
 
 import streamlit as st
 
 from components import data
+from components.actions_ui import render_instructions
 from components.alerts import render_alert_list
 from components.city_map import render_city_map
 from components.fmt import age_text
@@ -38,9 +39,12 @@ def live_panel() -> None:
     left, right = st.columns([3, 2])
     with left:
         render_city_map(live, data.registry(), key="overview_map")
-    with right:
+    with right, st.container(height=430, border=False):
         st.subheader(t("alerts.title"))
-        render_alert_list(live.alerts.values(), key="overview_alerts")
+        render_alert_list(live.alerts.values(), key="overview_alerts", actions=True)
 
 
 live_panel()
+
+with st.expander(t("act.open_title"), icon=":material/assignment:"):
+    render_instructions(None, key="overview_instructions", can_complete=False)

@@ -1,17 +1,27 @@
-"""Sampah: fill level of TPS dump points and market bins against their thresholds."""
+"""Sampah: TPS and market bins against their thresholds, trucks and tonnage (DLH)."""
 
 import streamlit as st
 
-from components import data
+from ambon_core.domain import AlertKind
+from components import data, maps
+from components.actions_ui import render_instructions
+from components.alerts import render_alert_list
 from components.charts import build_fill_bars, build_timeline
-from components.fmt import percent
+from components.city_map import render_deck
+from components.details import tps_detail
+from components.fmt import number, percent
 from components.history import range_picker
 from components.summaries import tps_table
 from components.tables import show_table
-from components.ui import header, kpi, lang, live_or_banner, t
+from components.trends import tonnage
+from components.ui import focus, header, kpi, lang, live_or_banner, t
 
 header("page.sampah")
 period = data.settings().ui_refresh_s
+names = {x.id: x.name for x in data.registry().tps}
+cameras = {c.id: c.site for c in data.registry().cameras if c.site in names}
+wanted = focus(set(names) | set(cameras))
+chosen = cameras.get(wanted, wanted)  # an alert may name the camera watching the TPS
 
 
 @st.fragment(run_every=period)
@@ -19,26 +29,50 @@ def live_panel() -> None:
     live = live_or_banner()
     if live is None:
         return
+    if chosen:
+        tps_detail(chosen, live)
     df = tps_table(live, data.registry())
-    with st.columns(3)[0]:
+    trips = tonnage(data.waste_trips(data.range_start("today")), data.settings().tz)
+    cols = st.columns(3)
+    with cols[0]:
         kpi(t("kpi.tps_over"), int(df["overflow"].sum()))
+    with cols[1]:
+        kpi(t("waste.trips_today"), int(trips["trips"].sum()) if not trips.empty else 0)
+    with cols[2]:
+        kpi(t("waste.tonnes_today"),
+            number(float(trips["tonnes"].sum()) if not trips.empty else 0.0, 1, lang()))
+    left, right = st.columns([3, 2])
+    with left:
+        mapped = df.assign(colour=df["overflow"].map({True: "red", False: "blue"}),
+                           label=df["name"] + " · " + df["fill"].map(percent))
+        render_deck([maps.points_layer(mapped, "tps", 80)], key="tps_map", height=320)
+    with right, st.container(height=320, border=False):
+        render_alert_list([a for a in live.alerts.values()
+                           if a.kind in {AlertKind.TPS_OVERFLOW, AlertKind.DUMPING}],
+                          key="waste_alerts", limit=6, actions=True)
     known = df.dropna(subset=["fill"])
-    if known.empty:
-        st.info(t("no_data"))
-    else:
+    if not known.empty:
         st.plotly_chart(build_fill_bars(known, t("col.fill")), key="fill_bars")
-    show_table(df.assign(fill=df["fill"].map(lambda f: percent(f, lang()))),
+    show_table(df.assign(fill=df["fill"].map(lambda f: percent(f, lang())),
+                         threshold=df["threshold"].map(lambda f: percent(f, lang()))),
                {"name": "col.name", "kecamatan": "col.kecamatan", "fill": "col.fill",
                 "threshold": "col.threshold"}, key="tps_table", period_s=period)
 
 
 live_panel()
 
+st.subheader(t("act.open_title"))
+render_instructions("dlh", key="waste_instructions", can_complete=True)
+
 st.subheader(t("tps.fill_history"))
-history = data.tps_fill_history(range_picker("tps_range"))
+since = range_picker("tps_range")
+history = data.tps_fill_history(since)
 if history.empty:
     st.info(t("no_data"))
 else:
-    names = {tp.id: tp.name for tp in data.registry().tps}
     st.plotly_chart(build_timeline(history.assign(name=history["tps_id"].map(names)),
                                    "at", "fill", "name"), key="fill_history")
+week = tonnage(data.waste_trips(data.range_start("7d")), data.settings().tz)
+st.subheader(t("waste.week"))
+show_table(week, {"day": "waste.day", "trips": "waste.trips", "tonnes": "waste.tonnes"},
+           key="waste_week")

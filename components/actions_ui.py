@@ -1,0 +1,75 @@
+"""Acting from the dashboard: acknowledge an alert, instruct a department, mark done.
+
+Forms validate on the server (ambon_core.actions); a refused action shows why and
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ambon_core.actions import ActionError, acknowledge, complete, instruct
+from ambon_core.domain import Alert
+from components import data
+from components.fmt import age_text, wit_time
+from components.ui import current_actor, lang, t
+
+
+def _department_codes() -> dict[str, str]:
+    return {o.code: o.name for o in data.registry().opds}
+
+
+def render_alert_actions(alert: Alert, *, key: str) -> None:
+    """A popover with 'acknowledge', a note, and 'instruct a department'."""
+    with st.popover(t("act.button"), icon=":material/assignment:", width="stretch"):
+        with st.form(f"{key}_ack", border=False):
+            note = st.text_input(t("act.note"), key=f"{key}_note", max_chars=1000)
+            if st.form_submit_button(t("act.acknowledge"), icon=":material/done:"):
+                _run(lambda s: acknowledge(s, alert.alert_id, current_actor(), note),
+                     t("act.acknowledged"))
+        opds = _department_codes()
+        with st.form(f"{key}_instruct", border=False):
+            target = st.selectbox(t("act.to_opd"), list(opds), key=f"{key}_opd",
+                                  index=list(opds).index(alert.opd) if alert.opd in opds else 0,
+                                  format_func=lambda c: opds[c])
+            text = st.text_area(t("act.instruction"), key=f"{key}_text", max_chars=1000)
+            if st.form_submit_button(t("act.send"), icon=":material/send:"):
+                _run(lambda s: instruct(s, alert, target, text, current_actor(), set(opds)),
+                     t("act.sent", opd=opds.get(target, target)))
+
+
+def render_instructions(opd: str | None, *, key: str, can_complete: bool) -> None:
+    """Open instructions, oldest first, each with 'done' for the department that got it."""
+    items = sorted(data.open_instructions(opd), key=lambda i: i.created_at)
+    if not items:
+        st.caption(t("act.none_open"))
+        return
+    names = _department_codes()
+    for item in items:
+        with st.container(border=True):
+            left, right = st.columns([5, 1], vertical_alignment="center")
+            with left:
+                st.text(f"{names.get(item.opd, item.opd)} · {wit_time(item.created_at)} · "
+                        f"{age_text(_age(item.created_at), lang())}\n{item.text}")
+            if can_complete:
+                with right:
+                    if st.button(t("act.done"), key=f"{key}_done_{item.id}",
+                                 icon=":material/task_alt:"):
+                        _run(lambda s, i=item: complete(s, i.id, current_actor(), opd),
+                             t("act.marked_done"))
+
+
+def _age(moment) -> float:
+    from ambon_core.domain import utcnow
+
+    return (utcnow() - moment).total_seconds()
+
+
+def _run(action, success: str) -> None:
+    try:
+        with data.session() as session:
+            action(session)
+    except ActionError as exc:
+        st.error(t("act.refused", reason=str(exc)))
+        return
+    st.toast(success, icon=":material/check:")

@@ -1,0 +1,46 @@
+"""History summaries for the charts are pure functions: checked on small known data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from components.trends import counts_per_hour, punctuality, tonnage
+
+
+def _utc(day: int, hour: int, minute: int = 0) -> datetime:
+    """A WIT wall-clock moment, as the UTC the database stores."""
+    return datetime(2026, 11, day, hour, minute, tzinfo=ZoneInfo("Asia/Jayapura")).astimezone(UTC)
+
+
+def test_counts_per_hour_sums_lines_and_directions() -> None:
+    minutes = pd.DataFrame({"minute": [_utc(23, 8, 1), _utc(23, 8, 2), _utc(23, 9, 0)],
+                            "crossings": [{"a": {"in:car": 2, "out:car": 1}},
+                                          {"a": {"in:motorcycle": 5}, "b": {"in:car": 1}},
+                                          {}]})
+    out = counts_per_hour(minutes)
+    got = {(r.hour.hour, r._2): r.count for r in out.itertuples()}
+    assert got == {(8, "car"): 4, (8, "motorcycle"): 5}
+    assert counts_per_hour(pd.DataFrame(columns=["minute", "crossings"])).empty
+
+
+def test_punctuality_counts_late_and_missed_days() -> None:
+    changes = pd.DataFrame([
+        ("pkm-a", "belum_buka", 0, _utc(23, 8, 0)), ("pkm-a", "belum_buka", 25, _utc(23, 8, 25)),
+        ("pkm-a", "buka", None, _utc(23, 8, 26)), ("pkm-a", "tutup", None, _utc(23, 14, 0)),
+        ("pkm-a", "buka", None, _utc(24, 8, 0)),
+        ("pkm-a", "belum_buka", 0, _utc(25, 8, 0)),  # never opened that day
+    ], columns=["puskesmas_id", "status", "minutes_late", "at"])
+    row = punctuality(changes).iloc[0]
+    assert (row.days_open, row.days_late, row.max_late_min, row.days_not_opened) == (2, 1, 25, 1)
+    assert punctuality(changes.iloc[0:0]).empty
+
+
+def test_tonnage_per_day() -> None:
+    trips = pd.DataFrame({"tps_id": ["a", "b", "a"], "emptied_at": [_utc(23, 10), _utc(23, 11),
+                                                                   _utc(24, 10)],
+                          "tonnage_kg": [1500, 2500, 900]})
+    out = tonnage(trips)
+    assert list(out["trips"]) == [2, 1] and list(out["tonnes"]) == [4.0, 0.9]
