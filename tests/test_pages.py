@@ -127,3 +127,62 @@ def test_feed_text_is_shown_as_text(app: AppTest, store: Store) -> None:
     app.switch_page(PAGES["insiden"][0]).run()
     assert not app.exception
     assert "<script>" not in "".join(m.value for m in app.markdown)
+
+
+def test_instruction_from_overview_reaches_the_department(app: AppTest, store: Store,
+                                                          session) -> None:
+    """The mayor instructs Dinkes on an alert; Dinkes sees it on its page and marks it done."""
+    seed(store)
+    app.run()
+    app.selectbox(key="overview_alerts_puskesmas_late:pkm-waihoka_opd").set_value("dinkes")
+    app.text_area(key="overview_alerts_puskesmas_late:pkm-waihoka_text").input(
+        "Segera buka puskesmas, warga menunggu")
+    form_buttons = [b for b in app.button if b.label == "Kirim instruksi"]
+    form_buttons[0].click().run()
+    assert not app.exception
+    from ambon_core.actions import instructions
+
+    sent = instructions(session, opd="dinkes")
+    assert [i.text for i in sent] == ["Segera buka puskesmas, warga menunggu"]
+    app.switch_page(PAGES["puskesmas"][0]).run()
+    done = [b for b in app.button if b.label == "Selesai"]
+    assert done, "the instruction is listed on the Dinkes page"
+    done[0].click().run()
+    session.expire_all()
+    assert instructions(session, opd="dinkes") == []
+
+
+def test_empty_instruction_is_refused(app: AppTest, store: Store, session) -> None:
+    seed(store)
+    app.run()
+    [b for b in app.button if b.label == "Kirim instruksi"][0].click().run()
+    assert any("tidak boleh kosong" in e.value for e in app.error)
+    from ambon_core.actions import instructions
+
+    assert instructions(session) == []
+
+
+@pytest.mark.parametrize("value", ["pkm-waihoka", "pkm-tidak-ada", "<script>", "x" * 500])
+def test_focus_parameter(app: AppTest, store: Store, value: str) -> None:
+    """?focus= opens the item when it exists; anything else is a polite note."""
+    seed(store)
+    app.query_params["focus"] = value
+    app.switch_page(PAGES["puskesmas"][0]).run()
+    assert not app.exception
+    subheaders = [h.value for h in app.subheader]
+    if value == "pkm-waihoka":
+        assert "Puskesmas Waihoka" in subheaders
+    else:
+        assert any("tidak ditemukan" in i.value for i in app.info)
+        assert "<script>" not in "".join(m.value for m in app.markdown)
+
+
+@pytest.mark.parametrize("query", [{"kiosk": "1", "pages": "sampah,bogus", "every": "abc"},
+                                   {"kiosk": "1", "every": "-5"}, {"kiosk": "maybe"}])
+def test_malformed_kiosk_parameters_fall_back(app: AppTest, store: Store, query: dict) -> None:
+    seed(store)
+    for k, v in query.items():
+        app.query_params[k] = v
+    app.run()
+    assert not app.exception
+    assert app.title[0].value == "Ringkasan"
