@@ -11,16 +11,18 @@ from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
+import ambon_core.history  # noqa: F401  (registers the "alerts" history operation)
 from ambon_core.domain import Alert, AlertKind, utcnow
-from ambon_core.history import record_alert_cleared, record_alert_raised
+from ambon_core.spool import Recorder, record
 from ambon_core.store import Store
 
 
-def sync_alerts(store: Store, session: Session, kinds: Iterable[AlertKind],
+def sync_alerts(store: Store, session: Recorder, kinds: Iterable[AlertKind],
                 wanted: Iterable[Alert]) -> tuple[list[str], list[str]]:
     """Make the active alerts of ``kinds`` equal ``wanted``; returns (raised, cleared) ids.
 
     An alert that stays active keeps its original ``raised_at`` and gets fresh params.
+    ``session`` is a Session (committed here) or a HistoryWriter (spools while SQL is away).
     """
     kinds = set(kinds)
     wanted_by_id = {a.alert_id: a for a in wanted}
@@ -31,12 +33,15 @@ def sync_alerts(store: Store, session: Session, kinds: Iterable[AlertKind],
     for alert_id, alert in wanted_by_id.items():
         if alert_id in current:
             alert.raised_at = current[alert_id].raised_at
-        else:
-            record_alert_raised(session, alert)
         alert.updated_at = now
-    for alert_id in cleared:
-        record_alert_cleared(session, alert_id, now)
-    session.commit()  # the record first: a crash now re-raises, never loses the alert
+    if raised or cleared:  # the record first: a crash now re-raises, never loses the alert
+        record(session, "alerts", {
+            "raised": [wanted_by_id[i].model_dump(mode="json") for i in raised],
+            "cleared": [{"alert_id": i, "raised_at": current[i].raised_at.isoformat()}
+                        for i in cleared],
+            "at": now.isoformat()})
+    elif isinstance(session, Session):
+        session.commit()  # callers may have added rows of their own to this session
     if wanted_by_id:
         store.put(*wanted_by_id.values())
     store.remove(Alert, *cleared)

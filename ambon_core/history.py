@@ -28,6 +28,7 @@ from ambon_core.models import (
     PuskesmasStatusChange,
     TpsFill,
 )
+from ambon_core.spool import history_op
 from ambon_core.store import Store
 
 log = logging.getLogger(__name__)
@@ -47,11 +48,15 @@ def record_alert_raised(session: Session, alert: Alert) -> None:
         raised_at=alert.raised_at))
 
 
-def record_alert_cleared(session: Session, alert_id: str, at: datetime | None = None) -> None:
-    """Close the open record of an alert, keeping how long it lasted."""
-    row = session.scalars(select(AlertRecord).where(
-        AlertRecord.alert_id == alert_id, AlertRecord.cleared_at.is_(None))
-        .order_by(AlertRecord.raised_at.desc())).first()
+def record_alert_cleared(session: Session, alert_id: str, at: datetime | None = None,
+                         raised_at: datetime | None = None) -> None:
+    """Close the open record of an alert, keeping how long it lasted; with ``raised_at``
+    only a record raised by then (a replayed clear never closes a later raise)."""
+    query = select(AlertRecord).where(AlertRecord.alert_id == alert_id,
+                                      AlertRecord.cleared_at.is_(None))
+    if raised_at is not None:
+        query = query.where(AlertRecord.raised_at <= raised_at)
+    row = session.scalars(query.order_by(AlertRecord.raised_at.desc())).first()
     if row is not None:
         row.cleared_at = at or utcnow()
 
@@ -60,6 +65,42 @@ def record_tps_fill(session: Session, state: TpsState) -> None:
     if state.fill is not None:
         session.add(TpsFill(tps_id=state.tps_id, at=state.updated_at, fill=state.fill,
                             source=state.source))
+
+
+# ---- history operations (idempotent: a spool replay writes nothing twice) ------------------
+@history_op("puskesmas_changes")
+def _puskesmas_changes(session: Session, payload: dict) -> None:
+    for raw in payload["states"]:
+        state = PuskesmasState.model_validate(raw)
+        if session.scalar(select(PuskesmasStatusChange.id).where(
+                PuskesmasStatusChange.puskesmas_id == state.puskesmas_id,
+                PuskesmasStatusChange.at == state.updated_at,
+                PuskesmasStatusChange.status == state.status.value).limit(1)) is None:
+            record_puskesmas_change(session, state)
+
+
+@history_op("tps_fills")
+def _tps_fills(session: Session, payload: dict) -> None:
+    for raw in payload["states"]:
+        state = TpsState.model_validate(raw)
+        if session.scalar(select(TpsFill.id).where(
+                TpsFill.tps_id == state.tps_id, TpsFill.at == state.updated_at).limit(1)) is None:
+            record_tps_fill(session, state)
+
+
+@history_op("alerts")
+def _alerts(session: Session, payload: dict) -> None:
+    """Alerts raised (kept once per id and raise time) and cleared (with their raise time)."""
+    for raw in payload["raised"]:
+        alert = Alert.model_validate(raw)
+        if session.scalar(select(AlertRecord.id).where(
+                AlertRecord.alert_id == alert.alert_id,
+                AlertRecord.raised_at == alert.raised_at).limit(1)) is None:
+            record_alert_raised(session, alert)
+    at = datetime.fromisoformat(payload["at"])
+    for cleared in payload["cleared"]:
+        record_alert_cleared(session, cleared["alert_id"], at,
+                             datetime.fromisoformat(cleared["raised_at"]))
 
 
 def audit(session: Session, actor: str, action: str, target: str | None = None,

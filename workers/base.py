@@ -19,6 +19,7 @@ from ambon_core.domain import Heartbeat, utcnow
 from ambon_core.redis_server import connect
 from ambon_core.registry import Registry, load_registry
 from ambon_core.settings import Settings, get_settings
+from ambon_core.spool import HistoryWriter, spool_max_bytes, spool_root
 from ambon_core.store import Store
 
 log = logging.getLogger(__name__)
@@ -48,17 +49,27 @@ class LoopWorker(ABC):
     def sessions(self) -> sessionmaker[Session]:
         return session_factory(engine_for(self.settings.database_url))
 
+    @cached_property
+    def history(self) -> HistoryWriter:
+        """The SQL record, spooled on disk while the database is unreachable."""
+        return HistoryWriter(self.sessions, spool_root() / self.name, spool_max_bytes())
+
     @abstractmethod
     def turn(self) -> None:
         """One unit of work; raise to signal failure (the loop backs off)."""
 
     def beat(self, state: str = "running") -> None:
+        detail = dict(self.detail)
+        if "history" in self.__dict__ and (self.history.pending or self.history.dropped):
+            detail.update(spooled=self.history.pending, spool_dropped=self.history.dropped)
         hb = Heartbeat(worker=self.name, pid=os.getpid(), host=socket.gethostname(),
-                       started_at=self.started_at, state=state, detail=self.detail)  # type: ignore[arg-type]
+                       started_at=self.started_at, state=state, detail=detail)  # type: ignore[arg-type]
         self.store.beat(hb, self.settings.heartbeat_ttl_s)
 
     def run_once(self) -> None:
         self.turn()
+        if "history" in self.__dict__:
+            self.history.drain()  # the spool is replayed even in a quiet turn
         self.beat()
 
     def run(self) -> None:
@@ -73,7 +84,9 @@ class LoopWorker(ABC):
                 self.failures, wait = 0, self.interval_s
             except (redis.RedisError, OSError, SQLAlchemyError) as exc:
                 self.failures += 1
-                wait = min(MAX_BACKOFF_S, self.interval_s * 2 ** min(self.failures, 6))
+                # retry at least every third of the heartbeat TTL: back before shown dead
+                cap = min(MAX_BACKOFF_S, max(self.interval_s, self.settings.heartbeat_ttl_s / 3))
+                wait = min(cap, self.interval_s * 2 ** min(self.failures, 6))
                 log.warning("%s: turn failed (%s); retrying in %.0f s", self.name, exc, wait)
                 self._try_beat("degraded")
         self._try_beat("stopping")

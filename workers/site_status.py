@@ -21,7 +21,6 @@ from ambon_core.domain import (
     TpsState,
     utcnow,
 )
-from ambon_core.history import record_puskesmas_change, record_tps_fill
 from ambon_core.puskesmas import puskesmas_status
 from ambon_core.registry import Puskesmas, Tps
 from ambon_core.store import LiveState
@@ -78,19 +77,20 @@ class SiteStatusWorker(LoopWorker):
         live, now, holidays = self.store.read_live(), self.clock(), self.store.holidays()
         pkm_states = [self.puskesmas_state(p, live, now, holidays) for p in self.registry.puskesmas]
         tps_states = [s for t in self.registry.tps if (s := self.tps_state(t, live, now))]
-        with self.sessions() as session:
-            for state in pkm_states:
-                before = live.puskesmas.get(state.puskesmas_id)
-                if before is None or before.status != state.status:
-                    record_puskesmas_change(session, state)
-            for state in tps_states:
-                if abs(state.fill - self.last_fill.get(state.tps_id, -1.0)) >= FILL_RECORD_STEP:
-                    record_tps_fill(session, state)
-                    self.last_fill[state.tps_id] = state.fill
-            session.commit()
-            self.store.put(*pkm_states, *tps_states)
-            sync_alerts(self.store, session, [AlertKind.PUSKESMAS_LATE, AlertKind.TPS_OVERFLOW],
-                        [*self.late_alerts(pkm_states), *self.overflow_alerts(tps_states)])
+        changed = [s for s in pkm_states if (before := live.puskesmas.get(s.puskesmas_id)) is None
+                   or before.status != s.status]
+        fills = [s for s in tps_states
+                 if abs(s.fill - self.last_fill.get(s.tps_id, -1.0)) >= FILL_RECORD_STEP]
+        # the record first (or its spool, while SQL is away), then the live view
+        if changed:
+            self.history.write("puskesmas_changes",
+                               {"states": [s.model_dump(mode="json") for s in changed]})
+        if fills:
+            self.history.write("tps_fills", {"states": [s.model_dump(mode="json") for s in fills]})
+            self.last_fill.update({s.tps_id: s.fill for s in fills})
+        self.store.put(*pkm_states, *tps_states)
+        sync_alerts(self.store, self.history, [AlertKind.PUSKESMAS_LATE, AlertKind.TPS_OVERFLOW],
+                    [*self.late_alerts(pkm_states), *self.overflow_alerts(tps_states)])
         self.detail = {"puskesmas": len(pkm_states), "tps": len(tps_states)}
 
     def late_alerts(self, states: list[PuskesmasState]) -> list[Alert]:

@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ambon_core.alerts import sync_alerts
 from ambon_core.domain import Alert, AlertKind, CameraState, CameraStatus
 from ambon_core.models import CameraMinute
 from ambon_core.registry import Camera
+from ambon_core.spool import history_op
 from workers.base import LoopWorker
 from workers.camera.capture import CaptureConfig, Grabber, mask_url
 from workers.camera.detector import Detector, ModelError, MotionGate
@@ -199,13 +201,11 @@ class CameraWorker(LoopWorker):
                                     params={"camera": h.camera.name, "error": h.grabber.last_error}))
         others = [a for a in self.store.read_live().alerts.values()
                   if a.kind in ALERT_KINDS and a.entity_id not in self.held]
-        with self.sessions() as session:
-            sync_alerts(self.store, session, ALERT_KINDS, wanted + others)
-            for h in self.held.values():
-                agg = h.pipeline.take_finished_minute()
-                if agg is not None:
-                    _upsert_minute(session, minute_row(h.camera, agg))
-            session.commit()
+        sync_alerts(self.store, self.history, ALERT_KINDS, wanted + others)
+        rows = [minute_row(h.camera, agg) for h in self.held.values()
+                if (agg := h.pipeline.take_finished_minute()) is not None]
+        if rows:
+            self.history.write("camera_minutes", {"rows": rows})
 
     def run(self) -> None:
         try:
@@ -221,12 +221,19 @@ def _rate(stamps: list[float], now: float, window: float = 10.0) -> float:
     return 0.0 if len(recent) < 2 else (len(recent) - 1) / max(1e-6, recent[-1] - recent[0])
 
 
-def _upsert_minute(session, row: dict) -> None:
-    existing = session.scalar(select(CameraMinute).where(
-        CameraMinute.camera_id == row["camera_id"], CameraMinute.minute == row["minute"]))
-    if existing is None:
-        session.add(CameraMinute(**row))
-    else:
-        for k, v in row.items():
-            setattr(existing, k, v)
+@history_op("camera_minutes")
+def _camera_minutes(session: Session, payload: dict) -> None:
+    """Upsert finished minutes by (camera, minute): a replay rewrites the same values."""
+    for row in payload["rows"]:
+        row = {**row, "minute": _as_datetime(row["minute"])}
+        existing = session.scalar(select(CameraMinute).where(
+            CameraMinute.camera_id == row["camera_id"], CameraMinute.minute == row["minute"]))
+        if existing is None:
+            session.add(CameraMinute(**row))
+        else:
+            for k, v in row.items():
+                setattr(existing, k, v)
 
+
+def _as_datetime(value: datetime | str) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)

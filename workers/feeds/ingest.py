@@ -18,6 +18,7 @@ from ambon_core.alerts import sync_alerts
 from ambon_core.domain import Alert, AlertKind, Attendance, TpsState
 from ambon_core.models import WasteTrip as WasteTripRow
 from ambon_core.registry import Registry
+from ambon_core.spool import Recorder, history_op, record
 from ambon_core.store import Store
 from workers.feeds import attendance, bmkg, cap, dlh, fhir, generic, open311
 from workers.feeds.common import WIT, ParseResult
@@ -68,7 +69,7 @@ def report_rejects(feed: str, result: ParseResult, store: Store) -> None:
         log.warning("feed %s: %d note(s), e.g. %s", feed, len(result.warnings), result.warnings[0])
 
 
-def _quakes(store: Store, session: Session, new: list[Alert], now: datetime) -> None:
+def _quakes(store: Store, session: Recorder, new: list[Alert], now: datetime) -> None:
     keep = now - timedelta(hours=QUAKE_ALERT_HOURS)
     live = [a for a in store.read_live().alerts.values() if a.kind == AlertKind.EARTHQUAKE]
     wanted = {a.alert_id: a for a in live if a.raised_at >= keep}
@@ -83,17 +84,8 @@ def _attendance(store: Store, registry: Registry, records: list[Attendance], now
                 for p in registry.puskesmas])
 
 
-def _trips(store: Store, session: Session, trips: list[dlh.WasteTrip], now: datetime) -> None:
-    rows = {r.trip_id: r for r in session.scalars(
-        select(WasteTripRow).where(WasteTripRow.trip_id.in_([t.trip_id for t in trips])))}
-    for trip in trips:
-        row = rows.get(trip.trip_id)
-        if row is None:
-            session.add(WasteTripRow(**trip.__dict__))
-            continue
-        row.tonnage_kg = trip.tonnage_kg if trip.tonnage_kg is not None else row.tonnage_kg
-        row.tpa_arrived_at = trip.tpa_arrived_at or row.tpa_arrived_at
-    session.commit()
+def _trips(store: Store, session: Recorder, trips: list[dlh.WasteTrip], now: datetime) -> None:
+    record(session, "waste_trips", {"trips": [t.__dict__ for t in trips]})
     latest: dict[str, datetime] = {}
     for trip in trips:
         latest[trip.tps_id] = max(latest.get(trip.tps_id, trip.emptied_at), trip.emptied_at)
@@ -107,7 +99,28 @@ def _trips(store: Store, session: Session, trips: list[dlh.WasteTrip], now: date
         store.put(*states)
 
 
-def store_result(feed: FeedConfig, result: ParseResult, *, store: Store, session: Session,
+@history_op("waste_trips")
+def _waste_trips(session: Session, payload: dict) -> None:
+    """Insert new trips, complete known ones (tonnage, TPA arrival): idempotent by trip_id."""
+    trips = [dlh.WasteTrip(**{k: _when(v) if k.endswith("_at") else v for k, v in t.items()})
+             for t in payload["trips"]]
+    rows = {r.trip_id: r for r in session.scalars(
+        select(WasteTripRow).where(WasteTripRow.trip_id.in_([t.trip_id for t in trips])))}
+    for trip in trips:
+        row = rows.get(trip.trip_id)
+        if row is None:
+            rows[trip.trip_id] = WasteTripRow(**trip.__dict__)
+            session.add(rows[trip.trip_id])
+            continue
+        row.tonnage_kg = trip.tonnage_kg if trip.tonnage_kg is not None else row.tonnage_kg
+        row.tpa_arrived_at = trip.tpa_arrived_at or row.tpa_arrived_at
+
+
+def _when(value: datetime | str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def store_result(feed: FeedConfig, result: ParseResult, *, store: Store, session: Recorder,
                  registry: Registry, now: datetime) -> None:
     """Write the good records of a parsed document."""
     fmt = feed.format
@@ -135,7 +148,7 @@ def store_result(feed: FeedConfig, result: ParseResult, *, store: Store, session
         _trips(store, session, result.records, now)
 
 
-def ingest(feed: FeedConfig, body: bytes, *, store: Store, session: Session, registry: Registry,
+def ingest(feed: FeedConfig, body: bytes, *, store: Store, session: Recorder, registry: Registry,
            now: datetime) -> Outcome:
     """Parse, report rejects, store; raises DocumentError for an unreadable document."""
     result = parse_feed(feed, body, registry, now)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from ambon_core.domain import Incident, IncidentStatus
 from ambon_core.history import incident_from_record
 from ambon_core.models import IncidentRecord, IncidentStatusChange
+from ambon_core.spool import Recorder, history_op, record
 from ambon_core.store import Store
 
 STEP_COLUMN = {s: f"{s.value}_at" for s in IncidentStatus if s is not IncidentStatus.NEW}
@@ -83,10 +84,42 @@ def _merge(row: IncidentRecord, inc: Incident, times: dict[IncidentStatus, datet
         report.unchanged += 1
 
 
-def upsert_incidents(session: Session, store: Store, incidents: list[Incident],
+def upsert_incidents(session: Recorder, store: Store, incidents: list[Incident],
                      times: dict[str, dict[IncidentStatus, datetime]] | None = None) -> UpsertReport:
-    """Apply a batch of incident updates (see the module rules); returns what happened."""
-    times = times or {}
+    """Apply a batch of incident updates (see the module rules); returns what happened.
+
+    ``session`` may be a HistoryWriter: while SQL is away the batch is spooled and the
+    live view is updated from the documents themselves (never moving a status backwards).
+    """
+    payload = {"incidents": [i.model_dump(mode="json") for i in incidents],
+               "times": {k: {s.value: t.isoformat() for s, t in v.items()}
+                         for k, v in (times or {}).items()}}
+    outcome = record(session, "incidents", payload)  # the record first: Redis is rebuilt from it
+    if outcome.written:
+        report, live = outcome.result
+    else:
+        report, live = _live_only(store, incidents)
+    open_now = [i for i in live if i.status.is_open]
+    if open_now:
+        store.put(*open_now)
+    store.remove(Incident, *[i.incident_id for i in live if not i.status.is_open])
+    for incident_id in report.created:
+        store.event("incident_new", incident_id=incident_id)
+    return report
+
+
+@history_op("incidents")
+def _incidents_op(session: Session, payload: dict) -> tuple[UpsertReport, list[Incident]]:
+    incidents = [Incident.model_validate(i) for i in payload["incidents"]]
+    times = {k: {IncidentStatus(s): datetime.fromisoformat(t) for s, t in v.items()}
+             for k, v in payload["times"].items()}
+    return apply_incidents(session, incidents, times)
+
+
+def apply_incidents(session: Session, incidents: list[Incident],
+                    times: dict[str, dict[IncidentStatus, datetime]]) -> tuple[UpsertReport,
+                                                                                list[Incident]]:
+    """The SQL part of an upsert (no commit): the report and the merged incidents."""
     report = UpsertReport()
     by_id = {i.incident_id: i for i in incidents}
     ids = list(by_id)
@@ -106,12 +139,20 @@ def upsert_incidents(session: Session, store: Store, incidents: list[Incident],
         else:
             _merge(row, inc, steps, report)
         touched.append(row)
-    session.commit()  # the record first: Redis is rebuilt from it after a loss
-    live = [incident_from_record(r) for r in touched]
-    open_now = [i for i in live if i.status.is_open]
-    if open_now:
-        store.put(*open_now)
-    store.remove(Incident, *[i.incident_id for i in live if not i.status.is_open])
-    for incident_id in report.created:
-        store.event("incident_new", incident_id=incident_id)
-    return report
+    session.flush()
+    return report, [incident_from_record(r) for r in touched]
+
+
+def _live_only(store: Store, incidents: list[Incident]) -> tuple[UpsertReport, list[Incident]]:
+    """SQL is away: the live view from the documents, never moving a status backwards."""
+    report, current = UpsertReport(), store.read_live().incidents
+    live = []
+    for inc in {i.incident_id: i for i in incidents}.values():
+        known = current.get(inc.incident_id)
+        if known is not None and known.status.rank > inc.status.rank:
+            report.ignored_backwards.append(inc.incident_id)
+            continue
+        if known is None and inc.status.is_open:
+            report.created.append(inc.incident_id)
+        live.append(inc)
+    return report, live

@@ -82,9 +82,8 @@ class FeedWorker(LoopWorker):
             error = describe(got)
         elif got.body is not None:
             try:
-                with self.sessions() as session:
-                    outcome = ingest(feed, got.body, store=self.store, session=session,
-                                     registry=self.registry, now=now)
+                outcome = ingest(feed, got.body, store=self.store, session=self.history,
+                                 registry=self.registry, now=now)
                 status.records = outcome.records
             except DocumentError as exc:
                 self.store.dead_letter(feed.name, got.body[:512].decode("utf-8", "replace"),
@@ -112,5 +111,4 @@ class FeedWorker(LoopWorker):
                         severity=1, opd="kominfo",
                         params={"failures": s.consecutive_failures, "last_error": s.last_error})
                   for s in feeds.values() if s.degraded]
-        with self.sessions() as session:
-            sync_alerts(self.store, session, [AlertKind.FEED_DEGRADED], wanted)
+        sync_alerts(self.store, self.history, [AlertKind.FEED_DEGRADED], wanted)
