@@ -262,5 +262,11 @@ class Store:
         pipe.exists(f"{self.p}:meta:rebuilt_at")
         return not any(pipe.execute())
 
+    def rebuilt_at(self) -> str | None:
+        """When live state was last rebuilt from SQL on this server; None means a new or
+        restarted Redis whose live state still has to be rebuilt."""
+        raw = self.r.get(f"{self.p}:meta:rebuilt_at")
+        return None if raw is None else json.loads(raw)
+
     def mark_rebuilt(self) -> None:
         self.r.set(f"{self.p}:meta:rebuilt_at", json.dumps(utcnow().isoformat()))

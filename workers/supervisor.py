@@ -17,8 +17,11 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import redis
+from sqlalchemy.exc import SQLAlchemyError
 
+from ambon_core.db import engine_for, session_factory
 from ambon_core.domain import Heartbeat, utcnow
+from ambon_core.history import rebuild_live_state
 from ambon_core.settings import ROOT, Settings
 from ambon_core.store import Store
 from workers.catalog import ChildSpec
@@ -79,6 +82,20 @@ class Supervisor:
         for hb in beats:
             self.store.beat(hb, self.settings.heartbeat_ttl_s)
 
+    def _rebuild_if_lost(self) -> None:
+        """A Redis that came back empty (restart, failover) gets the live state rebuilt from
+        SQL within a second, before the first page reads it bare; workers write on top."""
+        try:
+            if self.store.rebuilt_at() is not None:
+                return
+            with session_factory(engine_for(self.settings.database_url))() as session:
+                counts = rebuild_live_state(session, self.store)
+            log.warning("supervisor: Redis came back empty; live state rebuilt from SQL %s", counts)
+        except (redis.RedisError, OSError):
+            pass  # still down: the workers back off, we look again in a second
+        except SQLAlchemyError as exc:
+            log.warning("supervisor: cannot rebuild live state yet (%s)", exc)
+
     def run(self) -> int:
         """Run until signalled; returns the exit code."""
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -91,6 +108,7 @@ class Supervisor:
             now = time.monotonic()
             for child in self.children:
                 self._check(child, now)
+            self._rebuild_if_lost()
             if now - last_beat >= 2.0:
                 try:
                     self._beat()

@@ -46,6 +46,7 @@ class FeedWorker(LoopWorker):
         self.feeds = [f for f in load_feeds(feeds_path, overrides) if f.enabled]
         self.runs = {f.name: _FeedRun(Validators()) for f in self.feeds}
         self.retry_wait_s = retry_wait_s
+        self._rebuilt_seen: str | None | bool = False  # False: not looked yet
         self.client = httpx.Client(follow_redirects=True, limits=httpx.Limits(max_connections=8))
 
     def due(self, now: float) -> list[FeedConfig]:
@@ -60,6 +61,7 @@ class FeedWorker(LoopWorker):
 
     def turn(self) -> None:
         """Poll the due feeds (all of them with --once)."""
+        self._refetch_after_redis_loss()
         due = self.due(time.monotonic())
         if not due:
             return
@@ -72,6 +74,16 @@ class FeedWorker(LoopWorker):
         self._sync_degraded()
         self.detail = {"feeds": len(self.feeds),
                        "degraded": sum(1 for f in self.store.read_live().feeds.values() if f.degraded)}
+
+    def _refetch_after_redis_loss(self) -> None:
+        """A lost Redis also lost holidays and attendance: fetch every feed in full again
+        (a conditional GET would answer 304 and never bring them back)."""
+        marker = self.store.rebuilt_at()
+        if self._rebuilt_seen is not False and marker != self._rebuilt_seen:
+            log.warning("feeds: Redis live state was lost and rebuilt; fetching every feed again")
+            for run in self.runs.values():
+                run.validators, run.next_due = Validators(), 0.0
+        self._rebuilt_seen = marker
 
     def handle(self, feed: FeedConfig, got: Fetched | BaseException) -> FeedStatus:
         """Ingest one fetch result; returns the feed's new status."""
