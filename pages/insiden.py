@@ -101,8 +101,8 @@ for metric, minutes in target.items():
     table[f"{metric}_ok"] = table[metric].map(lambda m, lim=minutes: "-" if pd.isna(m) else
                                               ("✓" if m <= lim else "✗"))
 show_table(table, {"key": f"inc.by_{by}", "call_to_dispatch": "inc.call_to_dispatch",
-                   "call_to_dispatch_ok": "inc.within_target", "dispatch_to_scene":
-                   "inc.dispatch_to_scene", "dispatch_to_scene_ok": "inc.within_target",
+                   "call_to_dispatch_ok": "inc.dispatch_ok", "dispatch_to_scene":
+                   "inc.dispatch_to_scene", "dispatch_to_scene_ok": "inc.scene_ok",
                    "n": "inc.count"}, key="response_table")
 st.caption(t("inc.targets", dispatch=s.target_dispatch_min, scene=s.target_on_scene_min))
 st.subheader(t("act.open_title"))

@@ -186,3 +186,29 @@ def test_malformed_kiosk_parameters_fall_back(app: AppTest, store: Store, query:
     app.run()
     assert not app.exception
     assert app.title[0].value == "Ringkasan"
+
+
+def test_incident_history_and_response_times(app: AppTest, store: Store, session) -> None:
+    from datetime import timedelta
+
+    from ambon_core.domain import utcnow
+    from ambon_core.models import IncidentRecord
+
+    now = utcnow()
+    for i, (dispatch_min, scene_min) in enumerate([(4, 20), (15, 45)]):
+        t0 = now - timedelta(hours=3 + i)
+        session.add(IncidentRecord(
+            incident_id=f"112-h{i}", source="open311", category="banjir", title="Banjir",
+            status="resolved", agencies=["bpbd"], reported_at=t0, updated_at=now,
+            dispatched_at=t0 + timedelta(minutes=dispatch_min),
+            on_scene_at=t0 + timedelta(minutes=dispatch_min + scene_min),
+            resolved_at=t0 + timedelta(hours=2)))
+    session.commit()
+    seed(store)
+    app.run()
+    app.switch_page(PAGES["insiden"][0]).run()
+    assert not app.exception, app.exception
+    table = next(d.value for d in app.dataframe if "Panggilan → pengiriman" in d.value.columns)
+    row = table[table["Instansi"] == "bpbd"].iloc[0]
+    assert row["Panggilan → pengiriman"] == 9.5  # median of 4 and 15 minutes
+    assert row["Jumlah insiden"] == 2
