@@ -19,7 +19,7 @@ from ambon_core.store import LiveState
 PUBLIC_ALERT_PARAMS = frozenset({
     "name", "camera", "minutes_late", "waiting", "scheduled_open", "fill", "threshold",
     "magnitude", "depth_km", "distance_km", "wilayah", "event", "area", "queue",
-    "congestion", "failures", "category",
+    "congestion", "failures", "category", "polygon", "headline",
 })
 COORD_DECIMALS = 2  # about 1 km: the neighbourhood, not the house
 
