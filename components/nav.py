@@ -11,6 +11,9 @@ PAGES: dict[str, tuple[str, str, str]] = {
     "kamera": ("pages/kamera.py", "page.kamera", ":material/videocam:"),
 }
 
+# Accounts and the audit log: admins only, never in the wall screen's playlist.
+ADMIN_PAGE = ("pages/admin.py", "page.admin", ":material/admin_panel_settings:")
+
 # Which page shows an alert of each kind (tapping an alert goes there).
 ALERT_PAGE = {
     "puskesmas_late": "puskesmas", "queue_long": "puskesmas",

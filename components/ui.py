@@ -71,6 +71,10 @@ def live_or_banner() -> LiveState | None:
     if state is None:
         st.error(t("banner.redis"), icon=":material/cloud_off:")
         return None
+    from components import auth  # here: auth imports this module
+
+    auth.check_live()  # a live panel of a session that ended or lost its right re-gates
+    state = auth.scoped_live(state)  # the wall screen gets privacy.public_view
     dead = sorted(name for name, hb in state.heartbeats.items() if hb is None)
     if dead:
         st.warning(t("banner.workers", names=", ".join(dead)), icon=":material/warning:")

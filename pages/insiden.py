@@ -8,6 +8,7 @@ from ambon_core.response_times import summarize
 from components import data, maps
 from components.actions_ui import render_instructions
 from components.alerts import render_alert_list
+from components.auth import require_page
 from components.city_map import render_deck
 from components.details import incident_detail
 from components.fmt import age_text, wit_time
@@ -16,6 +17,7 @@ from components.summaries import incident_table
 from components.tables import show_table
 from components.ui import focus, header, kpi, lang, live_or_banner, t
 
+require_page("insiden")
 header("page.insiden")
 s = data.settings()
 reg = data.registry()

@@ -3,10 +3,12 @@
 import streamlit as st
 
 from components import data
+from components.auth import require_page
 from components.summaries import camera_table
 from components.tables import show_table
 from components.ui import header, live_or_banner, status_text, t
 
+require_page("kamera")
 header("page.kamera")
 period = data.settings().ui_refresh_s
 

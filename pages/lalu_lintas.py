@@ -6,6 +6,7 @@ from ambon_core.domain import AlertKind, CameraKind
 from components import data, maps
 from components.actions_ui import render_instructions
 from components.alerts import render_alert_list
+from components.auth import require_page
 from components.charts import build_counts_per_hour
 from components.city_map import render_deck
 from components.details import camera_detail
@@ -16,6 +17,7 @@ from components.trends import counts_per_hour
 from components.ui import focus, header, kpi, live_or_banner, t
 
 TRAFFIC_ALERTS = {AlertKind.CONGESTION, AlertKind.ACCIDENT_CANDIDATE, AlertKind.ILLEGAL_PARKING}
+require_page("lalu_lintas")
 header("page.lalu_lintas")
 period = data.settings().ui_refresh_s
 chosen = focus({c.id for c in data.registry().cameras if c.kind == CameraKind.TRAFFIC})

@@ -5,6 +5,7 @@ import streamlit as st
 from components import data
 from components.actions_ui import render_instructions
 from components.alerts import render_alert_list
+from components.auth import require_page
 from components.details import puskesmas_detail
 from components.history import range_picker
 from components.summaries import puskesmas_table
@@ -12,6 +13,7 @@ from components.tables import show_table
 from components.trends import punctuality
 from components.ui import focus, header, kpi, live_or_banner, t
 
+require_page("puskesmas")
 header("page.puskesmas")
 period = data.settings().ui_refresh_s
 names = {p.id: p.name for p in data.registry().puskesmas}

@@ -5,11 +5,13 @@ import streamlit as st
 from components import data
 from components.actions_ui import render_instructions
 from components.alerts import render_alert_list
+from components.auth import require_page
 from components.city_map import render_city_map
 from components.fmt import age_text
 from components.summaries import kpis
 from components.ui import header, kpi, lang, live_or_banner, t
 
+require_page("ringkasan")
 header("page.ringkasan")
 period = data.settings().ui_refresh_s
 

@@ -6,6 +6,7 @@ from ambon_core.domain import AlertKind
 from components import data, maps
 from components.actions_ui import render_instructions
 from components.alerts import render_alert_list
+from components.auth import require_page
 from components.charts import build_fill_bars, build_timeline
 from components.city_map import render_deck
 from components.details import tps_detail
@@ -16,6 +17,7 @@ from components.tables import show_table
 from components.trends import tonnage
 from components.ui import focus, header, kpi, lang, live_or_banner, t
 
+require_page("sampah")
 header("page.sampah")
 period = data.settings().ui_refresh_s
 names = {x.id: x.name for x in data.registry().tps}
