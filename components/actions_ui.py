@@ -11,6 +11,7 @@ import streamlit as st
 from ambon_core.actions import ActionError, acknowledge, complete, instruct
 from ambon_core.domain import Alert
 from components import data
+from components.auth import authorize, may, viewer
 from components.fmt import age_text, wit_time
 from components.ui import current_actor, lang, t
 
@@ -20,26 +21,37 @@ def _department_codes() -> dict[str, str]:
 
 
 def render_alert_actions(alert: Alert, *, key: str) -> None:
-    """A popover with 'acknowledge', a note, and 'instruct a department'."""
+    """A popover with 'acknowledge', a note, and 'instruct a department' (only for those
+    who may act on the alert's department; each submit is checked again on the server)."""
+    targets = {c: n for c, n in _department_codes().items() if may("instruct", c)}
+    if not may("acknowledge", alert.opd) and not targets:
+        return
     with st.popover(t("act.button"), icon=":material/assignment:", width="stretch"):
         with st.form(f"{key}_ack", border=False):
             note = st.text_input(t("act.note"), key=f"{key}_note", max_chars=1000)
-            if st.form_submit_button(t("act.acknowledge"), icon=":material/done:"):
+            if st.form_submit_button(t("act.acknowledge"), icon=":material/done:") and \
+                    authorize("acknowledge", alert.opd, f"alert:{alert.alert_id}"):
                 _run(lambda s: acknowledge(s, alert.alert_id, current_actor(), note),
                      t("act.acknowledged"))
-        opds = _department_codes()
+        opds = targets
         with st.form(f"{key}_instruct", border=False):
             target = st.selectbox(t("act.to_opd"), list(opds), key=f"{key}_opd",
                                   index=list(opds).index(alert.opd) if alert.opd in opds else 0,
                                   format_func=lambda c: opds[c])
             text = st.text_area(t("act.instruction"), key=f"{key}_text", max_chars=1000)
-            if st.form_submit_button(t("act.send"), icon=":material/send:"):
+            if st.form_submit_button(t("act.send"), icon=":material/send:") and \
+                    authorize("instruct", target, f"alert:{alert.alert_id}"):
                 _run(lambda s: instruct(s, alert, target, text, current_actor(), set(opds)),
                      t("act.sent", opd=opds.get(target, target)))
 
 
 def render_instructions(opd: str | None, *, key: str, can_complete: bool) -> None:
     """Open instructions, oldest first, each with 'done' for the department that got it."""
+    user = viewer()
+    if user is None or user.is_public:
+        return  # instructions are internal: never on the wall screen
+    if user.role == "opd":
+        opd = user.opd  # a department head sees the department's own instructions
     items = sorted(data.open_instructions(opd), key=lambda i: i.created_at)
     if not items:
         st.caption(t("act.none_open"))
@@ -51,10 +63,11 @@ def render_instructions(opd: str | None, *, key: str, can_complete: bool) -> Non
             with left:
                 st.text(f"{names.get(item.opd, item.opd)} · {wit_time(item.created_at)} · "
                         f"{age_text(_age(item.created_at), lang())}\n{item.text}")
-            if can_complete:
+            if can_complete and may("complete", item.opd):
                 with right:
                     if st.button(t("act.done"), key=f"{key}_done_{item.id}",
-                                 icon=":material/task_alt:"):
+                                 icon=":material/task_alt:") and \
+                            authorize("complete", item.opd, f"instruction:{item.id}"):
                         _run(lambda s, i=item: complete(s, i.id, current_actor(), opd),
                              t("act.marked_done"))
 
