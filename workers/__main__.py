@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 
+from ambon_core.auth import InsecureSecret, check_production_secrets
 from ambon_core.db import DatabaseUnavailable, check, engine_for, migrate, session_factory
 from ambon_core.history import rebuild_live_state
 from ambon_core.redis_server import EmbeddedRedis, RedisUnavailable, connect, ensure_embedded
@@ -114,8 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handlers = {"run": cmd_run, "worker": cmd_worker, "status": cmd_status, "migrate": cmd_migrate}
     try:
+        check_production_secrets(get_settings())  # PRODUCTION=true refuses default secrets
         return handlers[args.cmd](args)
-    except (RegistryError, RedisUnavailable, DatabaseUnavailable) as exc:
+    except (RegistryError, RedisUnavailable, DatabaseUnavailable, InsecureSecret) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
     except KeyboardInterrupt:
