@@ -175,6 +175,12 @@ Overall mAP50 **{stats['metrics']['mAP50']:.3f}**, mAP50-95 **{stats['metrics'][
 | class | mAP50 | mAP50-95 | val instances |
 |---|---|---|---|
 {rows}
+
+## Caveats
+
+- The held-out set is small (60 frames); truck (8) and garbage (10) have few instances,
+  so their numbers are noisy. Persons in crowds are the hardest class at imgsz 320.
+- Scores on rendered frames say nothing about real footage.
 """
 
 
