@@ -23,6 +23,7 @@ from ambon_core.domain import Incident
 from ambon_core.settings import ROOT, Settings
 from ambon_core.store import Store
 from components.nav import PAGES
+from tests.login import browser_login, make_user
 from tests.test_pages import seed
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -39,7 +40,8 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(settings: Settings, store: Store) -> Iterator[str]:
+def server(settings: Settings, store: Store, session) -> Iterator[str]:
+    make_user(session, "walikota", "walikota")  # _open logs in with it when asked
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
@@ -74,6 +76,7 @@ def _open(browser, url: str, size: tuple[int, int]):
     page.goto(url)
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
                            timeout=60_000)
+    browser_login(page, "walikota")
     page.wait_for_timeout(800)
     return page
 

@@ -152,8 +152,10 @@ def test_dashboard_banner_while_redis_is_down_then_recovers(settings: Settings,
     store = Store(own_redis.client(), settings.key_prefix)
     store.put(Incident(incident_id="112-1", category="banjir", title="Banjir di Batu Merah"))
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params["kiosk"] = "1"  # the wall: the public view, no login
     app.run()
     assert not app.exception and not app.error
+    assert app.metric, "no live tiles"
     own_redis.kill()
     time.sleep(1.1)  # past the shared one-second live cache
     app.run()
@@ -164,4 +166,5 @@ def test_dashboard_banner_while_redis_is_down_then_recovers(settings: Settings,
     time.sleep(1.1)
     app.run()
     assert not app.exception and not app.error
+    assert app.metric
     get_settings.cache_clear()

@@ -22,6 +22,7 @@ from ambon_core.domain import (
 from ambon_core.settings import ROOT
 from ambon_core.store import Store
 from components.nav import PAGES
+from tests.login import login
 
 APP = str(ROOT / "app.py")
 
@@ -44,12 +45,13 @@ def seed(store: Store) -> None:
 
 
 @pytest.fixture
-def app(store: Store) -> Iterator[AppTest]:
+def app(store: Store, session) -> Iterator[AppTest]:
+    """The app, logged in as the mayor through the login form (tests/login.py)."""
     import streamlit as st
 
     st.cache_data.clear()  # as if each test were a fresh server process
     st.cache_resource.clear()
-    yield AppTest.from_file(APP, default_timeout=60)
+    yield login(AppTest.from_file(APP, default_timeout=60), session, "walikota")
 
 
 def _text(at: AppTest) -> str:
@@ -115,6 +117,10 @@ def test_redis_outage_is_a_banner_not_a_traceback(app: AppTest, monkeypatch) -> 
     from ambon_core.settings import get_settings
 
     get_settings.cache_clear()
+    import streamlit as st
+
+    st.cache_data.clear()  # the login run already connected with the good URL
+    st.cache_resource.clear()
     app.run()
     assert not app.exception
     assert any("terputus" in e.value for e in app.error)
