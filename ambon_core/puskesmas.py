@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ambon_core.domain import PuskesmasState, PuskesmasStatus
 from ambon_core.registry import WEEKDAYS, OpeningHours, Puskesmas
@@ -14,6 +14,27 @@ def todays_hours(pkm: Puskesmas, local_now: datetime) -> OpeningHours | None:
     """The opening-hours entry covering today's weekday, if any."""
     day = WEEKDAYS[local_now.weekday()]
     return next((h for h in pkm.hours if day in h.days_of_week), None)
+
+
+def overnight(hours: OpeningHours) -> bool:
+    """A closing time not after the opening time means the doors close the next day
+    (20:00-02:00; 00:00-00:00 is open round the clock)."""
+    return hours.closes <= hours.opens
+
+
+def open_window(pkm: Puskesmas, local_now: datetime) -> tuple[OpeningHours, datetime] | None:
+    """The schedule entry whose opening hours cover ``local_now`` and the moment it opened:
+    today's entries, or yesterday's overnight entry still running after midnight."""
+    clock, today = local_now.time(), local_now.replace(second=0, microsecond=0)
+    yesterday = WEEKDAYS[(local_now.weekday() - 1) % 7]
+    for h in pkm.hours:
+        opened = today.replace(hour=h.opens.hour, minute=h.opens.minute)
+        if WEEKDAYS[local_now.weekday()] in h.days_of_week and h.opens <= clock and (
+                overnight(h) or clock < h.closes):
+            return h, opened
+        if yesterday in h.days_of_week and overnight(h) and clock < h.closes:
+            return h, opened - timedelta(days=1)
+    return None
 
 
 def puskesmas_status(
@@ -32,7 +53,8 @@ def puskesmas_status(
     staff check-ins count. Within opening hours and without any evidence the status
     is honestly ``tidak_diketahui``.
     """
-    hours = None if holiday else todays_hours(pkm, local_now)
+    window = None if holiday else open_window(pkm, local_now)
+    hours = window[0] if window else (None if holiday else todays_hours(pkm, local_now))
     state = PuskesmasState(puskesmas_id=pkm.id, waiting=waiting, longest_wait_s=longest_wait_s,
                            staff_checked_in=staff_checked_in, door_open=door_open)
     if not pkm.hours and not holiday:
@@ -41,8 +63,7 @@ def puskesmas_status(
         state.status = PuskesmasStatus.TUTUP
         return state
     state.scheduled_open, state.scheduled_close = hours.opening_time, hours.closing_time
-    clock = local_now.time()
-    if not (hours.opens <= clock < hours.closes):
+    if window is None:
         state.status = PuskesmasStatus.TUTUP
         return state
     opened = door_open if door_open is not None else (
@@ -52,7 +73,7 @@ def puskesmas_status(
     if opened:
         state.status = PuskesmasStatus.BUKA
         return state
-    late = int((clock.hour * 60 + clock.minute) - (hours.opens.hour * 60 + hours.opens.minute))
+    late = int((local_now.replace(second=0, microsecond=0) - window[1]).total_seconds() // 60)
     if late >= LATE_GRACE_MIN:
         state.status = PuskesmasStatus.BELUM_BUKA
         state.minutes_late = late
