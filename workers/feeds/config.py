@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -77,8 +78,9 @@ def parse_feeds(text: str, source: str = "feeds.yaml",
 
 
 def load_feeds(path: Path | None = None, overrides: dict[str, Any] | None = None) -> list[FeedConfig]:
-    """Load the feed list (``FEEDS_PATH`` unless ``path``)."""
-    path = Path(path or FEEDS_PATH)
+    """Load the feed list (``path``, else the ``FEEDS_PATH`` environment variable, else
+    data/feeds.yaml)."""
+    path = Path(path or os.environ.get("FEEDS_PATH") or FEEDS_PATH)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
