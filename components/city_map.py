@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from ambon_core.registry import Registry
@@ -33,13 +34,22 @@ def city_layers(live: LiveState, reg: Registry, lang_text=t) -> list:
     tps = tps_table(live, reg)
     tps = tps.assign(colour=tps["overflow"].map({True: "red", False: "blue"}),
                      label=tps["name"] + " · " + tps["fill"].map(percent))
-    layers = [maps.points_layer(pkm, "puskesmas", 110), maps.points_layer(traffic, "traffic", 90),
+    layers = [maps.labels_layer(district_labels(reg)), maps.points_layer(pkm, "puskesmas", 110),
+              maps.points_layer(traffic, "traffic", 90),
               maps.points_layer(tps, "tps", 80)]
     incidents = incident_table(live).dropna(subset=["lat", "lon"])
     if not incidents.empty:
         incidents = incidents.assign(colour="red", label=incidents["title"])
         layers.append(maps.points_layer(incidents, "incidents", 140))
     return layers
+
+
+def district_labels(reg: Registry) -> pd.DataFrame:
+    """Kecamatan names at the mean position of their registry sites (orientation without tiles)."""
+    sites = pd.DataFrame([{"kecamatan": s.kecamatan, "lat": s.lat, "lon": s.lon}
+                          for s in [*reg.puskesmas, *reg.tps, *reg.cameras]])
+    return sites.groupby("kecamatan", as_index=False)[["lat", "lon"]].mean().rename(
+        columns={"kecamatan": "label"})
 
 
 def render_deck(layers: list, *, key: str, height: int) -> None:

@@ -19,6 +19,13 @@ def points_layer(df: pd.DataFrame, layer_id: str, radius: int = 120) -> pdk.Laye
                      get_line_color=[255, 255, 255], line_width_min_pixels=1)
 
 
+def labels_layer(df: pd.DataFrame) -> pdk.Layer:
+    """Place names (``label``) as text, for orientation when the basemap cannot load."""
+    return pdk.Layer("TextLayer", df, id="labels", get_position=["lon", "lat"], get_text="label",
+                     get_size=13, get_color=[60, 72, 90, 200], get_pixel_offset=[0, -18],
+                     font_weight=600)
+
+
 def build_city_deck(layers: list[pdk.Layer], map_style: str | None = "light") -> pdk.Deck:
     """A deck over Ambon; the tooltip shows each point's ``label``."""
     return pdk.Deck(layers=layers, initial_view_state=AMBON_VIEW, map_style=map_style,

@@ -24,5 +24,9 @@ def show_table(df: pd.DataFrame, columns: dict[str, str], *, key: str,
         view[t("col.age")] = df["age_s"].map(
             lambda a: ("⚠ " + t("stale") + " · " if is_stale(a, period_s) else "")
             + age_text(None if pd.isna(a) else a, lang()))
+    for column in view.columns:
+        if pd.api.types.is_float_dtype(view[column]):
+            view[column] = view[column].round(1)
+    view = view.astype(object).where(view.notna(), "–")  # no 'None' in front of the mayor
     view = view.rename(columns={c: t(k) for c, k in columns.items()})
     st.dataframe(view, hide_index=True, width="stretch", key=key, height=height)

@@ -32,16 +32,16 @@ def live_panel() -> None:
     with tiles[3]:
         kpi(t("kpi.tps_over"), k.tps_over)
     with tiles[4]:
-        sev = " · ".join(f"{t(f'severity.{s}')} {n}" for s, n in k.incidents_by_severity.items())
         oldest = t("kpi.oldest", age=age_text(k.oldest_incident_s, lang()))
         kpi(t("kpi.incidents_open"), k.incidents_open,
-            f"{sev} · {oldest}" if k.incidents_open else None)
+            f"{t('severity.3')} {k.incidents_by_severity[3]} · {oldest}" if k.incidents_open
+            else None)
     with tiles[5]:
         kpi(t("kpi.cameras_online"), f"{k.cameras_online}/{k.cameras_total}")
     left, right = st.columns([3, 2])
     with left:
-        render_city_map(live, data.registry(), key="overview_map")
-    with right, st.container(height=430, border=False):
+        render_city_map(live, data.registry(), key="overview_map", height=400)
+    with right, st.container(height=400, border=False):
         st.subheader(t("alerts.title"))
         render_alert_list(live.alerts.values(), key="overview_alerts", actions=True)
 
