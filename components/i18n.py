@@ -159,6 +159,8 @@ TEXT: dict[str, dict[str, str]] = {
     "cam.kind_tps": {"id": "TPS", "en": "Dump point"},
     "cam.kind_market": {"id": "Pasar", "en": "Market"},
     "cam.page": {"id": "Halaman", "en": "Page"},
+    "filter.all": {"id": "Semua", "en": "All"},
+    "inc.oldest_open": {"id": "Tertua belum selesai", "en": "Oldest still open"},
     "hist.title": {"id": "Riwayat", "en": "History"},
     "hist.range": {"id": "Rentang waktu", "en": "Time range"},
     "range.today": {"id": "Hari ini", "en": "Today"},

@@ -105,11 +105,21 @@ def tps_table(live: LiveState, reg: Registry) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def incident_table(live: LiveState) -> pd.DataFrame:
+def nearest_kecamatan(lat: float | None, lon: float | None, reg: Registry | None) -> str | None:
+    """The kecamatan of the registry site nearest to a point (feeds rarely name it)."""
+    if lat is None or lon is None or reg is None:
+        return None
+    sites = [*reg.puskesmas, *reg.tps, *reg.cameras]
+    best = min(sites, key=lambda s: (s.lat - lat) ** 2 + (s.lon - lon) ** 2, default=None)
+    return best.kecamatan if best else None
+
+
+def incident_table(live: LiveState, reg: Registry | None = None) -> pd.DataFrame:
     """Open incidents, most severe and oldest first. No caller identity ever reaches here."""
     rows = [{"id": i.incident_id, "title": i.title, "category": i.category,
              "severity": i.severity, "status": i.status.value, "agencies": ", ".join(i.agencies),
-             "kecamatan": i.kecamatan or "-", "lat": i.lat, "lon": i.lon,
+             "kecamatan": i.kecamatan or nearest_kecamatan(i.lat, i.lon, reg) or "-",
+             "lat": i.lat, "lon": i.lon,
              "reported_at": i.reported_at,
              "age_s": (live.read_at - i.reported_at).total_seconds()}
             for i in live.incidents.values() if i.status.is_open]

@@ -23,11 +23,12 @@ s = data.settings()
 reg = data.registry()
 filters = st.columns(3)
 category = filters[0].multiselect(t("filter.category"), sorted(
-    {c for o in reg.opds for c in o.incident_categories}), key="inc_category")
+    {c for o in reg.opds for c in o.incident_categories}), key="inc_category",
+    placeholder=t("filter.all"))
 agency = filters[1].multiselect(t("col.agencies"), [o.code for o in reg.opds], key="inc_agency",
-                                format_func=lambda c: c.upper())
+                                format_func=lambda c: c.upper(), placeholder=t("filter.all"))
 kecamatan = filters[2].multiselect(t("filter.kecamatan"), sorted({p.kecamatan for p in reg.puskesmas}),
-                                   key="inc_kecamatan")
+                                   key="inc_kecamatan", placeholder=t("filter.all"))
 
 
 def _filtered(df: pd.DataFrame) -> pd.DataFrame:
@@ -49,13 +50,13 @@ def live_panel() -> None:
                                                              live.alerts.values()})
     if chosen and chosen in live.incidents:
         incident_detail(chosen, live)
-    df = _filtered(incident_table(live))
+    df = _filtered(incident_table(live, reg))
     cols = st.columns(4)
     for col, sev in zip(cols, (3, 2, 1), strict=False):
         with col:
             kpi(t(f"severity.{sev}"), int((df["severity"] == sev).sum()))
     with cols[3]:
-        kpi(t("kpi.oldest", age=""), age_text(df["age_s"].max() if len(df) else None, lang()))
+        kpi(t("inc.oldest_open"), age_text(df["age_s"].max() if len(df) else None, lang()))
     left, right = st.columns([3, 2])
     warnings = [a for a in live.alerts.values()
                 if a.kind in {AlertKind.EARTHQUAKE, AlertKind.WEATHER}]

@@ -1,0 +1,62 @@
+"""The pages' pure summaries: KPI figures and tables from a known live state."""
+
+from __future__ import annotations
+
+from ambon_core.domain import (
+    CameraKind,
+    CameraState,
+    CameraStatus,
+    Congestion,
+    Incident,
+    IncidentStatus,
+    PuskesmasState,
+    PuskesmasStatus,
+    TpsState,
+)
+from ambon_core.registry import load_registry
+from ambon_core.settings import DATA_DIR
+from ambon_core.store import LiveState
+from components.maps import cap_polygon
+from components.summaries import incident_table, kpis, nearest_kecamatan, puskesmas_table
+
+REG = load_registry(DATA_DIR / "registry.yaml")
+
+
+def _live() -> LiveState:
+    return LiveState(
+        puskesmas={"pkm-waihoka": PuskesmasState(puskesmas_id="pkm-waihoka",
+                                                 status=PuskesmasStatus.BELUM_BUKA),
+                   "pkm-benteng": PuskesmasState(puskesmas_id="pkm-benteng",
+                                                 status=PuskesmasStatus.BUKA)},
+        cameras={"cam-lalin-01": CameraState(camera_id="cam-lalin-01", kind=CameraKind.TRAFFIC,
+                                             status=CameraStatus.OK, congestion=Congestion.MACET),
+                 "cam-lalin-02": CameraState(camera_id="cam-lalin-02", kind=CameraKind.TRAFFIC,
+                                             status=CameraStatus.NO_SIGNAL)},
+        tps={"tps-galala": TpsState(tps_id="tps-galala", fill=0.9, overflow=True)},
+        incidents={"a": Incident(incident_id="a", category="banjir", title="A", severity=3,
+                                 lat=-3.7125, lon=128.1675),
+                   "b": Incident(incident_id="b", category="kebakaran", title="B",
+                                 status=IncidentStatus.RESOLVED)})
+
+
+def test_kpis_count_what_the_mayor_sees() -> None:
+    k = kpis(_live(), REG)
+    assert (k.pkm_open, k.pkm_late, k.pkm_unknown) == (1, 1, 20)  # no data = unknown
+    assert (k.traffic_hot, k.tps_over, k.incidents_open) == (1, 1, 1)
+    assert k.incidents_by_severity == {3: 1, 2: 0, 1: 0}
+    assert (k.cameras_online, k.cameras_total) == (1, 37)
+
+
+def test_tables_put_the_urgent_first_and_fill_kecamatan() -> None:
+    assert puskesmas_table(_live(), REG).iloc[0]["id"] == "pkm-waihoka"  # belum buka first
+    table = incident_table(_live(), REG)
+    assert list(table["id"]) == ["a"]  # resolved incidents are not open
+    assert table.iloc[0]["kecamatan"] == "Nusaniwe"  # nearest site: Benteng
+    assert nearest_kecamatan(None, 128.1, REG) is None
+
+
+def test_cap_polygon_parsing() -> None:
+    assert cap_polygon("-3.5,128.0 -3.9,128.0 -3.9,128.4") == [[128.0, -3.5], [128.0, -3.9],
+                                                                [128.4, -3.9]]
+    for bad in ["", "-3.5,128.0", "x,y a,b c,d", None]:
+        assert cap_polygon(bad) is None
