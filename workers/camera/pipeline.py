@@ -84,6 +84,7 @@ class CameraPipeline:
         self.dump_events: list[tuple[float, dict]] = []
         self.agg: MinuteAgg | None = None
         self.finished: MinuteAgg | None = None
+        self._changed = True
 
     def ensure_geometry(self, size: tuple[int, int]) -> None:
         """(Re)build zones for the actual frame size; counts survive a resolution change."""
@@ -101,7 +102,11 @@ class CameraPipeline:
 
     def _ref(self, name: str, size: tuple[int, int]) -> np.ndarray | None:
         ref = self.refs.get(name)
-        return None if ref is None else cv2.resize(ref, size)
+        if ref is None:
+            return None
+        if ref.shape[1::-1] != size:  # resized once per frame size, not per frame
+            ref = self.refs[name] = cv2.resize(ref, size)
+        return ref
 
     @property
     def scale(self) -> float:
@@ -115,6 +120,7 @@ class CameraPipeline:
         (motion gate): the previous tracks stand, timers keep running."""
         self.ensure_geometry((image.shape[1], image.shape[0]))
         assert self.geom is not None and self.counter is not None
+        self._changed = dets is not None
         if dets is not None:
             self.tracks = self.tracker.update(dets)
         crossings = self.counter.update(self.tracks) if dets is not None else []
@@ -176,8 +182,10 @@ class CameraPipeline:
         garbage = [tr for tr in self.tracks if tr.cls == "garbage"]
         others = [tr.box for tr in self.tracks if tr.cls != "garbage"]
         empty = self._ref("empty", self.geom.size)
-        if empty is not None:
-            fill: float | None = an.fill_from_pixels(image, empty, piles[0], exclude=others)
+        if not self._changed and "fill" in self.values:  # motion-gated: the pile did not change
+            fill: float | None = self.values["fill"]
+        elif empty is not None:
+            fill = an.fill_from_pixels(image, empty, piles[0], exclude=others)
         elif self.has_garbage:
             fill = an.fill_from_boxes([g.box for g in garbage], piles[0], self.geom.size)
         else:
