@@ -9,7 +9,8 @@ supervisor with the camera, status and feed workers. A 112 burst of ``--incident
 incidents over ``--burst-minutes`` (shortened to 60 % of a shorter run) is written as an
 Open311 file:// feed, each incident moving new -> verified -> dispatched -> on_scene ->
 closed. ``--sessions`` dashboard sessions each read the whole live state every
-``--refresh-s`` seconds, as components/data.live() does.
+``--refresh-s`` seconds, as components/data.live() does (one read shared across sessions
+per ``--shared-cache-s``; 0 makes every session read Redis itself: the worst case).
 
 Reports the memory growth of every process (psutil), Redis memory, stream lengths and
 key count, the slowest dashboard refreshes (and how many took over 2 s), and the
@@ -99,9 +100,11 @@ class Burst:
 class Sessions:
     """Dashboard sessions: each reads the whole live state every ``refresh_s``."""
 
-    def __init__(self, client: redis.Redis, n: int, refresh_s: float) -> None:
+    def __init__(self, client: redis.Redis, n: int, refresh_s: float, shared_s: float) -> None:
         self.store = Store(client, PREFIX)
-        self.n, self.refresh_s = n, refresh_s
+        self.n, self.refresh_s, self.shared_s = n, refresh_s, shared_s
+        self._cached: tuple[int, object] | None = None
+        self._read_lock = threading.Lock()
         self.halt = threading.Event()
         self.latencies: list[float] = []
         self.errors = 0
@@ -112,13 +115,23 @@ class Sessions:
         while not self.halt.is_set():
             t0 = time.perf_counter()
             try:
-                self.store.read_live()
+                self.live()
             except redis.RedisError:
                 with self.lock:
                     self.errors += 1
             with self.lock:
                 self.latencies.append(time.perf_counter() - t0)
             self.halt.wait(self.refresh_s)
+
+    def live(self) -> object:
+        """As components/data.live(): one read shared by all sessions per ``shared_s``."""
+        if self.shared_s <= 0:
+            return self.store.read_live()
+        bucket = int(time.time() / self.shared_s)
+        with self._read_lock:
+            if self._cached is None or self._cached[0] != bucket:
+                self._cached = (bucket, self.store.read_live())
+            return self._cached[1]
 
     def start(self) -> None:
         for k in range(self.n):
@@ -185,6 +198,7 @@ def report(first: dict, last: dict, sessions: Sessions, incidents: dict, args, w
         "command": "bench/soak.py " + " ".join(sys.argv[1:]),
         "minutes": args.minutes, "wall_s": round(wall_s), "cameras": args.cameras,
         "sessions": args.sessions, "refresh_s": args.refresh_s,
+        "shared_cache_s": args.shared_cache_s,
         "memory_after_warmup_to_end": growth,
         "redis": {"used_mb_start": mb(first["redis_used"]), "used_mb_end": mb(last["redis_used"]),
                   "keys_start": first["keys"], "keys_end": last["keys"],
@@ -208,6 +222,8 @@ def main() -> int:
     ap.add_argument("--sessions", type=int, default=50)
     ap.add_argument("--refresh-s", type=float, default=3.0)
     ap.add_argument("--warmup-s", type=float, default=45)
+    ap.add_argument("--shared-cache-s", type=float, default=1.0,
+                    help="live read shared across sessions (UI_SHARED_CACHE_S); 0: every session reads")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="ambon-soak-"))
     server = None
@@ -240,7 +256,7 @@ def main() -> int:
                             "status", "--only", "feeds"], cwd=ROOT, env=env, stdout=log,
                            stderr=subprocess.STDOUT)
     sessions = Sessions(redis.Redis.from_url(redis_url, max_connections=64), args.sessions,
-                        args.refresh_s)
+                        args.refresh_s, args.shared_cache_s)
     started = time.monotonic()
     end = started + args.minutes * 60
     first = None
