@@ -24,7 +24,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ambon_core import auth as core
-from ambon_core.access import PUBLIC, Principal, can_act, can_see_incident, can_view, principal
+from ambon_core.access import (
+    PUBLIC,
+    Principal,
+    can_act,
+    can_see_incident,
+    can_view,
+    principal,
+)
 from ambon_core.db import engine_for, session_factory
 from ambon_core.history import audit
 from ambon_core.models import AuditLog
@@ -112,7 +119,9 @@ def gate(*, kiosk: bool) -> Principal:
     user = current_user()
     if user is None:
         st.session_state.pop(USER_KEY, None)
-        login_screen()
+        # through st.navigation, so every run has the same page model (one page: the form)
+        st.navigation([st.Page(login_screen, title=t("login.title"), url_path="masuk")],
+                      position="hidden").run()
         st.stop()
     st.session_state[USER_KEY] = user
     token = st.session_state.get(TOKEN_KEY)
@@ -193,10 +202,9 @@ def role_text(user: Principal) -> str:
 
 def user_menu(user: Principal) -> None:
     """Who is logged in, and the logout button (top right on every page)."""
-    with st.popover(user.display_name or user.username, icon=":material/account_circle:"):
-        st.caption(role_text(user))
-        if st.button(t("logout"), key="auth_logout", icon=":material/logout:"):
-            logout()
+    st.caption(f":material/account_circle: {user.display_name or user.username} · {role_text(user)}")
+    if st.button(t("logout"), key="auth_logout", icon=":material/logout:"):
+        logout()
 
 
 def viewer() -> Principal | None:

@@ -38,13 +38,25 @@ def submit_login(at: AppTest, username: str, password: str = PASSWORD) -> AppTes
 
 def login(at: AppTest, session: Session, role: str = "walikota", opd: str | None = None,
           username: str | None = None) -> AppTest:
-    """Create an account with ``role`` and log in through the form."""
+    """Create an account with ``role``, log in through the form of ``at``, then return a
+    fresh AppTest holding that session, as a browser reload with the session cookie does.
+
+    (AppTest keeps the page model of its first run; a first run that stopped at the login
+    form would make later runs skip ``app.py``. The server runs ``app.py`` every time.)
+    """
     name = make_user(session, username or (f"kadis.{opd}" if opd else role), role, opd)
     at.run()
     submit_login(at, name)
     assert not at.exception, at.exception
     assert not [e.value for e in at.error], [e.value for e in at.error]
-    return at
+    token = at.session_state["_auth_token"]
+    fresh = AppTest.from_file(at._script_path, default_timeout=at.default_timeout)
+    for key, value in at.query_params.items():
+        fresh.query_params[key] = value
+    fresh.session_state["_auth_token"] = token
+    fresh.run()
+    assert not fresh.exception, fresh.exception
+    return fresh
 
 
 def browser_login(page, username: str, password: str = PASSWORD) -> None:
