@@ -45,7 +45,7 @@ class Settings(BaseSettings):
         str(DATA_DIR / "models" / "ambon-sim-yolo11n.pt"),
         description="Detector weights; production: yolo11n.pt or an Ambon fine-tune.",
     )
-    model_format: str = Field("pytorch", description="pytorch | onnx | openvino")
+    model_format: str = Field("onnx", description="pytorch | onnx | openvino (onnx: 1.5x less CPU)")
     inference_imgsz: int = Field(320, description="Detector input size in pixels.")
     heartbeat_ttl_s: int = Field(15, description="A worker is dead after this long silent.")
     stream_maxlen: int = Field(2000, description="Approximate cap of every Redis stream.")

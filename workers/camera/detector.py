@@ -69,18 +69,24 @@ class Detections:
 
 def resolve_weights(path: str, fmt: str) -> str:
     """The weights file to load for ``fmt`` (a ``.pt`` path with a sibling ``.onnx`` /
-    ``_openvino_model`` export is accepted for those formats)."""
+    ``_openvino_model`` export is accepted for those formats; without the export the
+    ``.pt`` itself is used, with a warning, so a plain ``MODEL_PATH=yolo11n.pt`` works)."""
     p = Path(path)
-    if fmt == "onnx" and p.suffix != ".onnx":
-        p = p.with_suffix(".onnx")
-    elif fmt == "openvino" and not p.name.endswith("_openvino_model"):
-        p = p.with_name(p.stem + "_openvino_model")
-    elif fmt not in ("pytorch", "onnx", "openvino"):
+    if fmt not in ("pytorch", "onnx", "openvino"):
         raise ModelError(f"MODEL_FORMAT '{fmt}' is not one of pytorch, onnx, openvino.")
-    if not p.exists():
-        raise ModelError(f"The detector model {p} does not exist; set MODEL_PATH to a YOLO "
-                         f"weights file (or export it to {fmt}).")
-    return str(p)
+    want = p
+    if fmt == "onnx" and p.suffix != ".onnx":
+        want = p.with_suffix(".onnx")
+    elif fmt == "openvino" and not p.name.endswith("_openvino_model"):
+        want = p.with_name(p.stem + "_openvino_model")
+    if want.exists():
+        return str(want)
+    if want != p and p.exists():
+        log.warning("detector: %s not found, using %s with PyTorch (export it for MODEL_FORMAT=%s)",
+                    want, p, fmt)
+        return str(p)
+    raise ModelError(f"The detector model {p} does not exist; set MODEL_PATH to a YOLO "
+                     f"weights file (or export it to {fmt}).")
 
 
 class Detector:
@@ -92,6 +98,8 @@ class Detector:
 
         self.imgsz, self.conf, self.batch = imgsz, conf, batch
         weights = model_path if model_path.endswith(".yaml") else resolve_weights(model_path, model_format)
+        if weights.endswith((".pt", ".yaml")):
+            model_format = "pytorch"
         try:
             self.model = YOLO(weights, task="detect")
             names = self.model.names if model_format == "pytorch" else None

@@ -1,0 +1,170 @@
+"""End-to-end score: camera simulator (HTTP) + the camera pipeline vs the simulator's truth.
+
+    YOLO_OFFLINE=1 YOLO_CONFIG_DIR=data/runtime/ultralytics \\
+        nice .venv/bin/python bench/score_pipeline.py --minutes 120 [--format onnx]
+
+Starts ``workers.sim.cameras`` (speed 60: one sim minute per real second), then every
+0.5 s (the worker's analysis period) fetches each camera's snapshot and the truth of the
+same sim step, runs the worker's code (motion gate, one batched detector call, per-camera
+``CameraPipeline``) and compares: traffic line crossings (counted vs the truth counter's
+increase over the run), puskesmas queue length (within +-1) and door state, tps/market
+pile fill (within 0.1). Prints one line per camera kind and JSON with the details.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+os.environ.setdefault("YOLO_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("YOLO_CONFIG_DIR", str(ROOT / "data" / "runtime" / "ultralytics"))
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import cv2  # noqa: E402
+import httpx  # noqa: E402
+import numpy as np  # noqa: E402
+from bench_cameras import bench_camera, line_total, truth_crossings  # noqa: E402
+
+from workers.camera.detector import Detector, MotionGate  # noqa: E402
+from workers.camera.pipeline import CameraPipeline  # noqa: E402
+from workers.sim.scenes import WIT  # noqa: E402
+
+DEFAULT_CAMERAS = ["cam-sp-traffic-1:traffic", "cam-sp-traffic-2:traffic", "cam-sp-traffic-3:traffic",
+                   "cam-sp-pkm-1:puskesmas:08:00", "cam-sp-tps-1:tps", "cam-sp-market-1:market"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(client: httpx.Client, base: str, cid: str) -> tuple[np.ndarray, dict] | None:
+    """A snapshot and the truth of the same sim step (None when they keep differing)."""
+    for _ in range(6):
+        r = client.get(f"{base}/cam/{cid}/snapshot.jpg")
+        t = client.get(f"{base}/truth/{cid}").json()
+        if r.status_code == 200 and int(r.headers["x-sim-step"]) == t["step"]:
+            return cv2.imdecode(np.frombuffer(r.content, np.uint8), cv2.IMREAD_COLOR), t
+    return None
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--minutes", type=float, default=120, help="simulated minutes to run")
+    ap.add_argument("--speed", type=float, default=60.0)
+    ap.add_argument("--start", default="07:30", help="sim start (HH:MM WIT today, or ISO)")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--cameras", nargs="*", default=DEFAULT_CAMERAS, help="id:kind[:opening]")
+    ap.add_argument("--model", default=str(ROOT / "data" / "models" / "ambon-sim-yolo11n.pt"))
+    ap.add_argument("--format", default=None, help="pytorch | onnx (default: settings MODEL_FORMAT)")
+    ap.add_argument("--period", type=float, default=0.5, help="analysis period in real seconds")
+    args = ap.parse_args()
+    from ambon_core.settings import get_settings
+
+    fmt = args.format or get_settings().model_format
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([sys.executable, "-m", "workers.sim.cameras", "--port", str(port), "--speed",
+                               str(args.speed), "--seed", str(args.seed), "--start", args.start,
+                               "--log-level", "WARNING", "--cameras", *args.cameras], cwd=ROOT)
+    client = httpx.Client(timeout=5)
+    try:
+        for _ in range(120):
+            try:
+                if client.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        cams = [bench_camera(spec.split(":")[0], spec.split(":")[1]) for spec in args.cameras]
+        detector = Detector(args.model, fmt, imgsz=320)
+        pipes = {c.id: CameraPipeline(c, has_garbage=detector.has_garbage) for c in cams}
+        gates = {c.id: MotionGate() for c in cams}
+        first: dict[str, dict] = {}
+        last: dict[str, dict] = {}
+        errs: dict[str, dict[str, list]] = {c.id: {"queue": [], "door": [], "fill": []} for c in cams}
+        real_s = args.minutes * 60 / args.speed
+        t_start = time.monotonic()
+        turns = 0
+        print(f"scoring {len(cams)} cameras for {args.minutes:.0f} sim min ({real_s:.0f} s real, speed "
+              f"{args.speed:.0f}), model {Path(args.model).name} ({fmt}), analysis every {args.period} s")
+        while (now := time.monotonic()) - t_start < real_s:
+            got = {c.id: fetch(client, base, c.id) for c in cams}
+            got = {k: v for k, v in got.items() if v is not None}
+            changed = [c for c in cams if c.id in got and gates[c.id].changed(got[c.id][0], now)]
+            dets = dict(zip([c.id for c in changed], detector([got[c.id][0] for c in changed]) if changed
+                            else [], strict=True))
+            for c in cams:
+                if c.id not in got:
+                    continue
+                img, truth = got[c.id]
+                first.setdefault(c.id, truth)
+                last[c.id] = truth
+                local = datetime.fromisoformat(truth["sim_time"]).astimezone(WIT)
+                pipes[c.id].analyse(now, img, dets.get(c.id), local)
+                v, e = pipes[c.id].values, errs[c.id]
+                if truth.get("queue_length") is not None and v.get("queue_len") is not None:
+                    e["queue"].append(abs(v["queue_len"] - truth["queue_length"]))
+                if truth.get("door_open") is not None:
+                    door = v.get("door_open")
+                    e["door"].append(None if door is None else door == truth["door_open"])
+                if truth.get("pile_fill") is not None and v.get("fill") is not None:
+                    e["fill"].append(abs(v["fill"] - truth["pile_fill"]))
+            turns += 1
+            time.sleep(max(0.0, args.period - (time.monotonic() - now)))
+    finally:
+        server.terminate()
+        server.wait(10)
+    report: dict = {"sim_minutes": args.minutes, "turns": turns, "format": fmt,
+                    "analysed_fps": round(turns / real_s, 2), "target_fps": round(1 / args.period, 2),
+                    "cameras": {}}
+    lines = {"got": 0, "want": 0}
+    for c in cams:
+        if c.id not in last:
+            continue
+        r: dict = {"kind": c.kind.value}
+        e = errs[c.id]
+        if c.lines:
+            assert pipes[c.id].counter is not None
+            got_n, want = line_total(pipes[c.id].counter.counts), truth_crossings(first[c.id], last[c.id])
+            r |= {"line_counted": got_n, "line_truth": want,
+                  "line_error": round(abs(got_n - want) / max(1, want), 3)}
+            lines["got"] += got_n
+            lines["want"] += want
+        if e["queue"]:
+            r["queue_within_1"] = round(float(np.mean(np.array(e["queue"]) <= 1)), 3)
+            r["queue_mean_abs_error"] = round(float(np.mean(e["queue"])), 2)
+        if e["door"]:
+            known = [d for d in e["door"] if d is not None]
+            r["door_known_share"] = round(len(known) / len(e["door"]), 3)
+            r["door_right_when_known"] = round(float(np.mean(known)), 3) if known else None
+        if e["fill"]:
+            r["fill_within_0.1"] = round(float(np.mean(np.array(e["fill"]) <= 0.1)), 3)
+            r["fill_mean_abs_error"] = round(float(np.mean(e["fill"])), 3)
+        report["cameras"][c.id] = r
+    print(json.dumps(report, indent=1))
+    print(f"\nsummary per kind (analysed {report['analysed_fps']} fps per camera of {report['target_fps']}"
+          " wanted; below it, fast vehicles are lost between frames):")
+    if lines["want"]:
+        print(f"  traffic line crossings: {lines['got']}/{lines['want']} counted, error "
+              f"{abs(lines['got'] - lines['want']) / lines['want']:.1%} (target <= 5%)")
+    for kind, keys in (("puskesmas", ("queue_within_1", "door_known_share", "door_right_when_known")),
+                       ("tps", ("fill_within_0.1", "fill_mean_abs_error")),
+                       ("market", ("fill_within_0.1", "fill_mean_abs_error"))):
+        for cid, r in report["cameras"].items():
+            if r["kind"] == kind:
+                print(f"  {kind} {cid}: " + ", ".join(f"{k} {r.get(k)}" for k in keys))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
