@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     target_dispatch_min: float = Field(10, description="112 target: call to dispatch, minutes.")
     target_on_scene_min: float = Field(30, description="112 target: dispatch to on scene.")
     map_style: str | None = Field("light", description="Basemap style; none = offline map.")
+    spool_dir: Path = Field(DATA_DIR / "runtime" / "spool",
+                            description="History writes wait here while the DB is away.")
+    spool_max_mb: float = Field(256, gt=0, description="Cap of one worker's spool (MB).")
     production: bool = Field(False, description="Refuse default secrets when true.")
     session_secret: str = Field("", description="Signs login session tokens (32+ characters); "
                                 "required in production. Changing it logs everybody out.")

@@ -38,15 +38,17 @@ OUTAGE = (OperationalError, DisconnectionError, PoolTimeout)
 
 
 def spool_root() -> Path:
-    """Where workers spool history (``SPOOL_DIR``, default data/runtime/spool/)."""
-    from ambon_core.settings import DATA_DIR
+    """Where workers spool history (setting ``SPOOL_DIR``), read afresh for each writer."""
+    from ambon_core.settings import Settings
 
-    return Path(os.environ.get("SPOOL_DIR") or DATA_DIR / "runtime" / "spool")
+    return Settings().spool_dir
 
 
 def spool_max_bytes() -> int:
-    """Cap of one worker's spool (``SPOOL_MAX_MB``, default 256 MB: days of history)."""
-    return int(float(os.environ.get("SPOOL_MAX_MB", "256")) * 1024 * 1024)
+    """Cap of one worker's spool (setting ``SPOOL_MAX_MB``, default 256 MB: days of history)."""
+    from ambon_core.settings import Settings
+
+    return int(Settings().spool_max_mb * 1024 * 1024)
 
 
 def history_op(name: str) -> Callable[[Op], Op]:
