@@ -39,6 +39,7 @@ from ambon_core.privacy import category_text, public_view
 from ambon_core.store import LiveState
 from components import data
 from components.i18n import TEXT
+from components.kiosk import KioskPlan
 from components.ui import language_switch, t
 
 TOKEN_KEY, USER_KEY = "_auth_token", "auth_user"  # USER_KEY: read by ui.current_actor
@@ -119,9 +120,7 @@ def gate(*, kiosk: bool) -> Principal:
     user = current_user()
     if user is None:
         st.session_state.pop(USER_KEY, None)
-        # through st.navigation, so every run has the same page model (one page: the form)
-        st.navigation([st.Page(login_screen, title=t("login.title"), url_path="masuk")],
-                      position="hidden").run()
+        login_screen()
         st.stop()
     st.session_state[USER_KEY] = user
     token = st.session_state.get(TOKEN_KEY)
@@ -221,9 +220,13 @@ def _audit(action: str, target: str, **detail: str | int | float | None) -> None
 
 
 def require_page(page: str) -> Principal:
-    """First line of every page: refuse politely (and audit) unless the viewer may see it."""
-    user = viewer()
-    if user is not None and can_view(user, page):
+    """First line of every page: refuse politely (and audit) unless the viewer may see it.
+
+    Runs the gate again: Streamlit can run a page file without ``app.py`` (a deep link
+    to a fresh server finds ``pages/`` before any ``st.navigation`` call), so a page
+    never trusts that the gate already ran."""
+    user = gate(kiosk=KioskPlan.from_query(st.query_params) is not None)
+    if can_view(user, page):
         return user
     denied = st.session_state.setdefault("_auth_denied_logged", set())
     if page not in denied:  # one audit entry per session and page, not one per rerun
