@@ -154,8 +154,9 @@ def run(cams, data, mode: str, detector=None, store=None, naive_imgsz: int = 640
             if mode == "oracle":
                 dets = {c.id: oracle(data[c.id][1][i]) for c in todo}
             else:
-                dets = dict(zip([c.id for c in todo], detector([data[c.id][0][i] for c in todo]) if todo
-                                else [], strict=True))
+                dets = dict(zip([c.id for c in todo], detector(
+                    [data[c.id][0][i] for c in todo], [detector.imgsz_for(c.kind.value) for c in todo])
+                    if todo else [], strict=True))
         gated += len(cams) - len(todo)
         detected += len(todo)
         states = []

@@ -140,7 +140,8 @@ class CameraWorker(LoopWorker):
         dets = []
         if self.detector is not None and changed:
             t0 = time.perf_counter()
-            dets = self.detector([frames[h.camera.id].image for h in changed])
+            dets = self.detector([frames[h.camera.id].image for h in changed],
+                                 [self.detector.imgsz_for(h.camera.kind.value) for h in changed])
             ms = (time.perf_counter() - t0) * 1000 / len(changed)
             for h in changed:
                 h.infer_ms = ms if not h.infer_ms else 0.8 * h.infer_ms + 0.2 * ms

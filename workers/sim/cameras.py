@@ -207,6 +207,21 @@ class SimCity:
             data = corrupt(data, step)
         return Frame(data, step, sim_time)
 
+    def empty_jpeg(self, cid: str) -> bytes:
+        """The site as it looks now with nobody in view and no garbage (the empty-site
+        reference photo an operator would take), as JPEG."""
+        scene = self.scenes[cid]
+        with self.locks[cid]:
+            saved = {k: getattr(scene, k) for k in ("agents", "blobs", "strays") if hasattr(scene, k)}
+            try:
+                for k, v in saved.items():
+                    setattr(scene, k, type(v)())
+                img = scene.render(BIG if self.faults[cid] == "resize" else (640, 360))
+            finally:
+                for k, v in saved.items():
+                    setattr(scene, k, v)
+        return cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
+
     def truth(self, cid: str) -> dict[str, Any]:
         """Ground truth of ``cid`` plus the served frame size and fault mode."""
         scene = self.scenes[cid]
@@ -309,6 +324,8 @@ class Handler(BaseHTTPRequestHandler):
         elif what in ("snapshot.jpg", "snapshot"):
             frame = city.jpeg(cid)
             self._send(200, frame.data, "image/jpeg", frame.headers())
+        elif what == "empty.jpg":  # empty-site reference (no people, vehicles or garbage)
+            self._send(200, city.empty_jpeg(cid), "image/jpeg")
         elif what in ("mjpeg", "stream.mjpg", "video.mjpg"):
             fps = float(query.get("fps", ["5"])[0])
             self._mjpeg(cid, max(0.2, min(30.0, fps)))

@@ -1,0 +1,99 @@
+"""Capture a camera's reference image: ``data/camera_refs/<id>.<name>.jpg``.
+
+    python -m workers.camera.refs CAMERA_ID [--name empty|door_closed] [--url URL] [--dir DIR]
+
+Take ``empty`` when the site has no garbage and nobody is in view (right after the
+collection truck, early morning), ``door_closed`` when the door is shut and nobody stands
+in it. Without ``--url`` the frame comes from the camera's registry ``source`` (RTSP,
+MJPEG, snapshot URL, file), grabbed by the worker's own capture code. For a simulated
+camera (a source containing ``/cam/<id>/``) the ``empty`` reference is the simulator's
+``/cam/<id>/empty.jpg`` (the same view with no people, vehicles or garbage). The worker
+reads the references when it takes the camera (``CAMERA_REF_DIR``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import httpx
+import numpy as np
+
+from ambon_core.settings import DATA_DIR
+from workers.camera.capture import Grabber, mask_url
+
+SIM_CAM = re.compile(r"^(https?://.+?/cam/[^/]+/)")
+
+
+def sim_empty_url(source: str) -> str | None:
+    """``.../cam/<id>/empty.jpg`` for a simulator camera source, else None."""
+    m = SIM_CAM.match(source)
+    return m.group(1) + "empty.jpg" if m else None
+
+
+def grab(source: str, timeout_s: float = 15.0) -> np.ndarray:
+    """One decoded frame from ``source`` (a JPEG URL is fetched directly)."""
+    if source.startswith("http") and source.split("?")[0].endswith((".jpg", ".jpeg")):
+        r = httpx.get(source, timeout=timeout_s)
+        r.raise_for_status()
+        img = cv2.imdecode(np.frombuffer(r.content, np.uint8), cv2.IMREAD_COLOR)
+        if img is None:
+            raise RuntimeError(f"{mask_url(source)} did not return a JPEG image")
+        return img
+    g = Grabber("ref", source)
+    g.start()
+    try:
+        end = time.monotonic() + timeout_s
+        while time.monotonic() < end:
+            f = g.latest()
+            if f is not None:
+                return f.image
+            time.sleep(0.1)
+    finally:
+        g.stop()
+    raise RuntimeError(f"no frame from {mask_url(source)} in {timeout_s:.0f} s")
+
+
+def ref_path(camera_id: str, name: str, ref_dir: Path | None = None) -> Path:
+    base = ref_dir or Path(os.environ.get("CAMERA_REF_DIR", DATA_DIR / "camera_refs"))
+    return base / f"{camera_id}.{name}.jpg"
+
+
+def capture(camera_id: str, name: str = "empty", url: str | None = None, ref_dir: Path | None = None,
+            source: str | None = None) -> Path:
+    """Write ``<dir>/<camera_id>.<name>.jpg`` from ``url`` or the camera's source."""
+    if url is None:
+        if source is None:
+            from ambon_core.registry import load_registry
+
+            cams = {c.id: c for c in load_registry().cameras}
+            if camera_id not in cams:
+                raise SystemExit(f"camera {camera_id} is not in the registry; pass --url")
+            source = cams[camera_id].source
+        url = (sim_empty_url(source) if name == "empty" else None) or source
+    img = grab(url)
+    out = ref_path(camera_id, name, ref_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(out), img, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("camera_id")
+    ap.add_argument("--name", default="empty", choices=("empty", "door_closed"))
+    ap.add_argument("--url", help="frame source (default: the registry source; sim: its empty.jpg)")
+    ap.add_argument("--dir", type=Path, default=None, help="default CAMERA_REF_DIR or data/camera_refs")
+    args = ap.parse_args(argv)
+    out = capture(args.camera_id, args.name, args.url, args.dir)
+    sys.stdout.write(f"wrote {out}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
