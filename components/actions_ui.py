@@ -45,11 +45,14 @@ def render_alert_actions(alert: Alert, *, key: str) -> None:
                      t("act.sent", opd=opds.get(target, target)))
 
 
-def render_instructions(opd: str | None, *, key: str, can_complete: bool) -> None:
+def render_instructions(opd: str | None, *, key: str, can_complete: bool,
+                        title: bool = True) -> None:
     """Open instructions, oldest first, each with 'done' for the department that got it."""
     user = viewer()
     if user is None or user.is_public:
         return  # instructions are internal: never on the wall screen
+    if title:
+        st.subheader(t("act.open_title"))
     if user.role == "opd":
         opd = user.opd  # a department head sees the department's own instructions
     items = sorted(data.open_instructions(opd), key=lambda i: i.created_at)

@@ -10,7 +10,7 @@ from ambon_core.domain import Alert
 from components.fmt import age_text, percent, wit_time
 from components.i18n import translate
 from components.nav import ALERT_PAGE, PAGES
-from components.ui import lang, t
+from components.ui import lang, on_wall, t
 
 SEVERITY_ICON = {3: ":material/error:", 2: ":material/warning:", 1: ":material/info:"}
 SEVERITY_COLOUR = {3: "red", 2: "orange", 1: "blue"}
@@ -33,6 +33,7 @@ def render_alert_list(alerts: Iterable[Alert], *, key: str, limit: int = 8,
                       links: bool = True, actions: bool = False) -> None:
     """Alerts as touch-sized rows; feed text is escaped and shown as text, never as HTML."""
     items = sorted_alerts(alerts)
+    links = links and not on_wall()  # the wall has no one to tap, and its pages need a login
     if not items:
         st.success(t("alerts.none"), icon=":material/check_circle:")
         return

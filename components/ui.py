@@ -113,6 +113,13 @@ def newest(values: list[datetime]) -> datetime | None:
     return max(values) if values else None
 
 
+def on_wall() -> bool:
+    """True on the city-hall wall screen (``?kiosk=1``): public, no keyboard, no links."""
+    from components.kiosk import KioskPlan
+
+    return KioskPlan.from_query(st.query_params) is not None
+
+
 def current_actor() -> str:
     """Who is acting, for the record (the logged-in user's name)."""
     user = st.session_state.get("auth_user")

@@ -8,7 +8,7 @@ from ambon_core.response_times import summarize
 from components import data, maps
 from components.actions_ui import render_instructions
 from components.alerts import render_alert_list
-from components.auth import require_page
+from components.auth import require_page, viewer
 from components.city_map import render_deck
 from components.details import incident_detail
 from components.fmt import age_text, wit_time
@@ -22,7 +22,10 @@ header("page.insiden")
 s = data.settings()
 reg = data.registry()
 filters = st.columns(3)
+viewer_ = viewer()
+scoped = viewer_ is not None and viewer_.role == "opd"  # a department head: own categories
 category = filters[0].multiselect(t("filter.category"), sorted(
+    viewer_.incident_categories if scoped else
     {c for o in reg.opds for c in o.incident_categories}), key="inc_category",
     placeholder=t("filter.all"))
 agency = filters[1].multiselect(t("col.agencies"), [o.code for o in reg.opds], key="inc_agency",
@@ -108,5 +111,4 @@ show_table(table, {"key": f"inc.by_{by}", "call_to_dispatch": "inc.call_to_dispa
                    "inc.dispatch_to_scene", "dispatch_to_scene_ok": "inc.scene_ok",
                    "n": "inc.count"}, key="response_table")
 st.caption(t("inc.targets", dispatch=s.target_dispatch_min, scene=s.target_on_scene_min))
-st.subheader(t("act.open_title"))
 render_instructions(None, key="incident_instructions", can_complete=True)

@@ -53,7 +53,6 @@ def live_panel() -> None:
 
 live_panel()
 
-st.subheader(t("act.open_title"))
 render_instructions("dishub", key="traffic_instructions", can_complete=True)
 
 st.subheader(t("traffic.counts"))

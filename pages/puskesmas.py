@@ -44,7 +44,6 @@ def live_panel() -> None:
 
 live_panel()
 
-st.subheader(t("act.open_title"))
 render_instructions("dinkes", key="pkm_instructions", can_complete=True)
 
 st.subheader(t("pkm.punctuality"))

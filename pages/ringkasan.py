@@ -9,11 +9,12 @@ from components.auth import require_page
 from components.city_map import render_city_map
 from components.fmt import age_text
 from components.summaries import kpis
-from components.ui import header, kpi, lang, live_or_banner, t
+from components.ui import header, kpi, lang, live_or_banner, on_wall, t
 
 require_page("ringkasan")
 header("page.ringkasan")
 period = data.settings().ui_refresh_s
+height = 560 if on_wall() else 400  # the wall has room; the tablet must not scroll
 
 
 @st.fragment(run_every=period)
@@ -40,13 +41,14 @@ def live_panel() -> None:
         kpi(t("kpi.cameras_online"), f"{k.cameras_online}/{k.cameras_total}")
     left, right = st.columns([3, 2])
     with left:
-        render_city_map(live, data.registry(), key="overview_map", height=400)
-    with right, st.container(height=400, border=False):
+        render_city_map(live, data.registry(), key="overview_map", height=height)
+    with right, st.container(height=height, border=False):
         st.subheader(t("alerts.title"))
         render_alert_list(live.alerts.values(), key="overview_alerts", actions=True)
 
 
 live_panel()
 
-with st.expander(t("act.open_title"), icon=":material/assignment:"):
-    render_instructions(None, key="overview_instructions", can_complete=False)
+if not on_wall():
+    with st.expander(t("act.open_title"), icon=":material/assignment:"):
+        render_instructions(None, key="overview_instructions", can_complete=False, title=False)

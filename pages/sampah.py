@@ -63,7 +63,6 @@ def live_panel() -> None:
 
 live_panel()
 
-st.subheader(t("act.open_title"))
 render_instructions("dlh", key="waste_instructions", can_complete=True)
 
 st.subheader(t("tps.fill_history"))
