@@ -100,6 +100,8 @@ class _TrackLife:
     last_seen: float
     anchor: Point  # where it last started standing still
     still_since: float
+    foot: Point = (0.0, 0.0)
+    cls: str = ""
     path: deque[tuple[float, Point]] = field(default_factory=lambda: deque(maxlen=8))
     zone_since: dict[str, float] = field(default_factory=dict)
 
@@ -119,6 +121,7 @@ class TrackBook:
             if life is None:
                 life = self.lives[tr.track_id] = _TrackLife(t, t, foot, t)
             life.last_seen = t
+            life.foot, life.cls = foot, tr.cls
             life.path.append((t, tr.center))
             if np.hypot(foot[0] - life.anchor[0], foot[1] - life.anchor[1]) > self.still_px:
                 life.anchor, life.still_since = foot, t
@@ -128,6 +131,13 @@ class TrackBook:
                 else:
                     life.zone_since.pop(z.name, None)
         self.lives = {k: v for k, v in self.lives.items() if t - v.last_seen <= self.forget_s}
+
+    def recent(self, t: float, hold_s: float, cls: str, exclude: set[int]) -> list[tuple[int, Point]]:
+        """(track id, last foot point) of ``cls`` tracks not in ``exclude`` seen within
+        ``hold_s`` before ``t``: someone standing in a crowd whom the detector missed in
+        this frame is still there."""
+        return [(k, v.foot) for k, v in self.lives.items()
+                if k not in exclude and v.cls == cls and t - v.last_seen <= hold_s]
 
     def dwell(self, track_id: int, zone: str, t: float) -> float:
         life = self.lives.get(track_id)

@@ -33,14 +33,15 @@ DEFAULT_CLASS_MAP: dict[str, str] = {
 PERSON = CITY_CLASSES.index("person")
 
 
-def _suppress_nested(d: Detections, cls: int, max_overlap: float) -> np.ndarray:
+def _suppress_nested(d: Detections, cls: int, max_overlap: float, max_iou: float = 0.5) -> np.ndarray:
     """Keep-mask dropping a ``cls`` box whose intersection with a more confident ``cls``
-    box exceeds ``max_overlap`` of its own (or the other's) area.
+    box exceeds ``max_overlap`` of the smaller box, or whose IoU with it exceeds ``max_iou``.
 
-    In a queue the model also fires on the gap between two people standing one behind
-    the other (a box half over each); NMS by IoU keeps it (IoU ~0.5), by intersection
-    over the smaller box it goes. Two real people in a queue share < 0.4 of the smaller
-    box (the one in front hides the other's legs only).
+    On small standing people (~14 px wide) NMS at IoU 0.7 keeps two or three boxes per
+    person (narrow boxes shifted by a few pixels overlap < 0.7), and the model also fires
+    on the gap between two people standing one behind the other (a box half over each):
+    a queue of 14 was counted as 18-20. Two real people in a queue share < 0.4 of the
+    smaller box (the one in front hides the other's legs only).
     """
     keep = np.ones(len(d), bool)
     idx = np.flatnonzero(d.cls == cls)
@@ -55,8 +56,10 @@ def _suppress_nested(d: Detections, cls: int, max_overlap: float) -> np.ndarray:
         j = np.arange(i + 1, len(idx))
         iw = np.clip(np.minimum(b[i, 2], b[j, 2]) - np.maximum(b[i, 0], b[j, 0]), 0, None)
         ih = np.clip(np.minimum(b[i, 3], b[j, 3]) - np.maximum(b[i, 1], b[j, 1]), 0, None)
-        inter = iw * ih / np.maximum(1e-6, np.minimum(area[i], area[j]))
-        keep[idx[j[inter > max_overlap]]] = False
+        inter = iw * ih
+        over = inter / np.maximum(1e-6, np.minimum(area[i], area[j]))
+        iou = inter / np.maximum(1e-6, area[i] + area[j] - inter)
+        keep[idx[j[(over > max_overlap) | (iou > max_iou)]]] = False
     return keep
 
 
@@ -128,10 +131,9 @@ class Detector:
         from ultralytics import YOLO
 
         self.imgsz, self.conf, self.batch = imgsz, conf, batch
-        # NMS IoU. ultralytics' 0.7 keeps two or three boxes on one small standing person
-        # (narrow boxes shifted by a few pixels overlap < 0.7): a queue of 14 was counted
-        # as 18-20. People side by side in a queue overlap far less than 0.5.
-        self.iou = iou if iou is not None else float(os.environ.get("DETECTOR_NMS_IOU", "0.5"))
+        # NMS IoU (ultralytics' 0.7; 0.5 merged vehicles riding side by side: -3.5 % line
+        # crossings). Duplicate person boxes are removed after NMS (_suppress_nested).
+        self.iou = iou if iou is not None else float(os.environ.get("DETECTOR_NMS_IOU", "0.7"))
         self.person_overlap = float(os.environ.get("DETECTOR_PERSON_OVERLAP", "0.6"))
         weights = model_path if model_path.endswith(".yaml") else resolve_weights(model_path, model_format)
         if weights.endswith((".pt", ".yaml")):
@@ -181,11 +183,11 @@ class Detector:
         return CITY_CLASSES.index("garbage") in self._lut.values()
 
     def imgsz_for(self, kind: str) -> int:
-        """Inference size for a camera kind: ``CAMERA_CROWD_IMGSZ`` (416) for puskesmas
+        """Inference size for a camera kind: ``CAMERA_CROWD_IMGSZ`` (480) for puskesmas
         queues, whose people are ~14 px wide (at 320 the model misses or doubles one in
-        five in a queue of 15; 416 costs 1.7x per frame on those cameras only)."""
+        five in a queue of 15; 480 costs ~2x per frame on those cameras only)."""
         if kind == "puskesmas":
-            return max(self.imgsz, int(os.environ.get("CAMERA_CROWD_IMGSZ", "416")))
+            return max(self.imgsz, int(os.environ.get("CAMERA_CROWD_IMGSZ", "480")))
         return self.imgsz
 
     def __call__(self, frames: list[np.ndarray], sizes: list[int] | None = None) -> list[Detections]:

@@ -27,6 +27,7 @@ class Rules:
     no_parking_s: float = 30.0
     queue_long: int = 10
     dumping_alert_s: float = 600.0
+    queue_hold_s: float = 0.5  # one analysis period
 
     @classmethod
     def from_env(cls) -> Rules:
@@ -40,7 +41,8 @@ def load_refs(camera_id: str, ref_dir: Path | None = None) -> dict[str, np.ndarr
     base = ref_dir or Path(os.environ.get("CAMERA_REF_DIR", DATA_DIR / "camera_refs"))
     refs = {}
     for name in ("empty", "door_closed"):
-        img = cv2.imread(str(base / f"{camera_id}.{name}.jpg"))
+        path = base / f"{camera_id}.{name}.jpg"
+        img = cv2.imread(str(path)) if path.is_file() else None
         if img is not None:
             refs[name] = img
     return refs
@@ -169,8 +171,12 @@ class CameraPipeline:
         queues = self.geom.of_kind("queue")
         waiting = [p for p in persons if any(z.contains(p.foot) for z in queues)]
         waits = [max(self.book.dwell(p.track_id, z.name, t) for z in queues) for p in waiting]
+        # a person in the queue missed by the detector for a frame or two still stands there
+        held = [k for k, foot in self.book.recent(t, self.rules.queue_hold_s, "person",
+                                                  {p.track_id for p in persons})
+                if any(z.contains(foot) for z in queues)] if self.rules.queue_hold_s > 0 else []
         door = self.door.update(t, image, persons) if self.door else None
-        return {"queue_len": len(waiting) if queues else None,
+        return {"queue_len": len(waiting) + len(held) if queues else None,
                 "longest_wait_s": round(max(waits), 1) if waits else (0.0 if queues else None),
                 "door_open": door}
 
