@@ -1,0 +1,74 @@
+"""Empty-site references, duplicate person boxes, queue hold, per-kind inference size."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import cv2
+import numpy as np
+
+from workers.camera import analytics as an
+from workers.camera.detector import CITY_CLASSES, PERSON, Detections, Detector, _suppress_nested
+from workers.camera.geometry import Track, ZoneGeom
+from workers.camera.refs import capture, ref_path, sim_empty_url
+from workers.sim.cameras import SimCamera, SimCity
+from workers.sim.scenes import PILE, WIT
+
+CAR = CITY_CLASSES.index("car")
+
+
+def _dets(boxes, confs, classes) -> Detections:
+    return Detections(np.array(boxes, np.float32), np.array(confs, np.float32), np.array(classes, np.float32))
+
+
+def test_duplicate_and_in_between_person_boxes_dropped_neighbours_kept():
+    d = _dets([[316, 208, 330, 249],   # a person
+               [316, 229, 331, 275],   # the person behind (shares < 0.4 of the box)
+               [315, 215, 331, 262],   # a box on the gap between the two: dropped
+               [319, 207, 332, 247],   # a shifted duplicate of the first: dropped
+               [340, 205, 352, 245],   # the neighbour in the queue
+               [100, 100, 160, 140], [110, 102, 170, 142]],  # two cars overlapping: kept
+              [0.9, 0.8, 0.6, 0.33, 0.7, 0.9, 0.8], [PERSON] * 5 + [CAR, CAR])
+    keep = _suppress_nested(d, PERSON, 0.6)
+    assert keep.tolist() == [True, True, False, False, True, True, True]
+
+
+def test_crowd_cameras_get_the_larger_inference_size(monkeypatch):
+    det = Detector.__new__(Detector)
+    det.imgsz = 320
+    assert det.imgsz_for("traffic") == 320 and det.imgsz_for("puskesmas") == 480
+    monkeypatch.setenv("CAMERA_CROWD_IMGSZ", "256")
+    assert det.imgsz_for("puskesmas") == 320  # never below the base size
+
+
+def test_queue_holds_a_person_missed_for_one_period():
+    book = an.TrackBook()
+    a, b = Track(1, "person", (10, 10, 20, 50)), Track(2, "person", (30, 10, 40, 50))
+    book.update(0.0, [a, b], [])
+    book.update(0.5, [a], [])
+    assert book.recent(0.5, 0.5, "person", {1}) == [(2, (35.0, 49.0))]
+    assert book.recent(1.5, 0.5, "person", {1}) == []
+
+
+def test_sim_empty_reference_and_capture(tmp_path):
+    start = datetime(2026, 3, 3, 9, 30, tzinfo=WIT)
+    city = SimCity([SimCamera("cam-t", "tps")], seed=7, speed=60, start=start)
+    scene = city.scenes["cam-t"]
+    lumps = len(scene.blobs)
+    empty = cv2.imdecode(np.frombuffer(city.empty_jpeg("cam-t"), np.uint8), cv2.IMREAD_COLOR)
+    assert len(scene.blobs) == lumps > 0  # the scene itself is untouched
+    frame = cv2.imdecode(np.frombuffer(city.jpeg("cam-t").data, np.uint8), cv2.IMREAD_COLOR)
+    x0, y0, x1, y1 = PILE
+    pile = ZoneGeom("tumpukan", "pile", np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]))
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    for poly, _ in scene.blobs:  # lumps one by one: overlaps counted once
+        cv2.fillPoly(mask, [poly - np.array([x0, y0], np.int32)], 255)
+    union = np.count_nonzero(mask) / mask.size
+    assert abs(an.fill_from_pixels(frame, empty, pile) - union) < 0.03
+    assert an.fill_from_pixels(empty, empty, pile) < 0.01
+    assert sim_empty_url("http://h:8600/cam/cam-t/mjpeg?fps=5") == "http://h:8600/cam/cam-t/empty.jpg"
+    assert sim_empty_url("rtsp://cam/stream") is None
+    src = tmp_path / "frame.jpg"
+    cv2.imwrite(str(src), empty)
+    out = capture("cam-t", "empty", url=str(src), ref_dir=tmp_path / "refs")
+    assert out == ref_path("cam-t", "empty", tmp_path / "refs") and cv2.imread(str(out)) is not None
