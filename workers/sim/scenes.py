@@ -812,8 +812,8 @@ class PileScene(Scene):
             mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
             polys = [p - np.array([x0, y0], np.int32) for p, _ in self.blobs]
             polys += [p - np.array([x0, y0], np.int32) for _, p, _ in self.strays]
-            if polys:
-                cv2.fillPoly(mask, polys, 255)
+            for poly in polys:  # one call per lump: a joint fillPoly leaves overlaps empty
+                cv2.fillPoly(mask, [poly], 255)
             self._fill = float(np.count_nonzero(mask)) / mask.size
         return self._fill
 
