@@ -11,11 +11,11 @@ import streamlit as st
 from ambon_core.access import can_view
 from ambon_core.registry import RegistryError
 from components import data
-from components.auth import gate, user_menu
+from components.auth import gate
 from components.i18n import translate
 from components.kiosk import KioskPlan, rotate
 from components.nav import ADMIN_PAGE, PAGES
-from components.ui import apply_style, lang, language_switch
+from components.ui import apply_style, lang
 
 st.set_page_config(page_title="Pusat Komando Kota Ambon", page_icon=":material/location_city:",
                    layout="wide", initial_sidebar_state="collapsed")
@@ -29,12 +29,6 @@ except RegistryError as exc:
 kiosk = KioskPlan.from_query(st.query_params)
 apply_style(kiosk=kiosk is not None)
 user = gate(kiosk=kiosk is not None)  # the wall is the public; anyone else logs in first
-if kiosk is None:
-    _, lang_col, user_col = st.columns([5, 1, 1])
-    with lang_col:
-        language_switch()
-    with user_col:
-        user_menu(user)
 # Every page is registered (so a URL without the right gets a polite refusal, not a 404);
 # only the viewer's own pages are in the menu. Each page checks again (require_page).
 pages = {name: st.Page(path, title=translate(title, lang()), icon=icon, url_path=name,

@@ -60,9 +60,24 @@ def language_switch() -> None:
 
 
 def header(page_key: str) -> None:
-    """Page title and the WIT clock."""
-    st.title(t(page_key))
-    st.caption(f"{t('now')}: {wit_time(utcnow(), with_date=True)}")
+    """Page title and the WIT clock; beside them the language switch and who is logged in
+    (one row, so the tablet keeps its height for the live panel)."""
+    if on_wall():
+        st.title(t(page_key))
+        st.caption(f"{t('now')}: {wit_time(utcnow(), with_date=True)}")
+        return
+    from components.auth import user_menu, viewer  # auth builds on this module
+
+    title_col, lang_col, user_col = st.columns([5, 1.3, 1.7], vertical_alignment="center")
+    with title_col:
+        st.title(t(page_key))
+        st.caption(f"{t('now')}: {wit_time(utcnow(), with_date=True)}")
+    with lang_col:
+        language_switch()
+    user = viewer()
+    if user is not None and not user.is_public:
+        with user_col:
+            user_menu(user)
 
 
 def live_or_banner() -> LiveState | None:
