@@ -100,35 +100,41 @@ def range_start(choice: str, now: datetime | None = None) -> datetime:
     return now - (timedelta(days=7) if choice == "7d" else timedelta(hours=24))
 
 
+def _between(column, since: datetime, until: datetime | None):
+    return column >= since if until is None else column.between(since, until)
+
+
 @st.cache_data(ttl=30, show_spinner=False)
-def puskesmas_changes(since: datetime) -> pd.DataFrame:
+def puskesmas_changes(since: datetime, until: datetime | None = None) -> pd.DataFrame:
     t = PuskesmasStatusChange
     return _query(select(t.puskesmas_id, t.status, t.minutes_late, t.waiting, t.at)
-                  .where(t.at >= since).order_by(t.at),
+                  .where(_between(t.at, since, until)).order_by(t.at),
                   ["puskesmas_id", "status", "minutes_late", "waiting", "at"])
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def tps_fill_history(since: datetime) -> pd.DataFrame:
-    return _query(select(TpsFill.tps_id, TpsFill.at, TpsFill.fill).where(TpsFill.at >= since)
+def tps_fill_history(since: datetime, until: datetime | None = None) -> pd.DataFrame:
+    return _query(select(TpsFill.tps_id, TpsFill.at, TpsFill.fill)
+                  .where(_between(TpsFill.at, since, until))
                   .order_by(TpsFill.at), ["tps_id", "at", "fill"])
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def camera_minutes(since: datetime) -> pd.DataFrame:
+def camera_minutes(since: datetime, until: datetime | None = None) -> pd.DataFrame:
     t = CameraMinute
     return _query(select(t.camera_id, t.minute, t.kind, t.crossings, t.congestion, t.queue_max,
-                         t.fill).where(t.minute >= since).order_by(t.minute),
+                         t.fill).where(_between(t.minute, since, until)).order_by(t.minute),
                   ["camera_id", "minute", "kind", "crossings", "congestion", "queue_max", "fill"])
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def incidents(since: datetime) -> pd.DataFrame:
+def incidents(since: datetime, until: datetime | None = None) -> pd.DataFrame:
     """Incidents reported since ``since`` with their lifecycle times (no caller identity)."""
     t = IncidentRecord
     cols = ["incident_id", "category", "severity", "status", "agencies", "kecamatan",
             "reported_at", "dispatched_at", "on_scene_at", "resolved_at", "closed_at"]
-    return _query(select(*(getattr(t, c) for c in cols)).where(t.reported_at >= since), cols)
+    return _query(select(*(getattr(t, c) for c in cols))
+                  .where(_between(t.reported_at, since, until)), cols)
 
 
 @st.cache_data(ttl=10, show_spinner=False)
@@ -141,10 +147,10 @@ def incident_timeline(incident_id: str) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def waste_trips(since: datetime) -> pd.DataFrame:
+def waste_trips(since: datetime, until: datetime | None = None) -> pd.DataFrame:
     w = WasteTrip
     return _query(select(w.tps_id, w.truck_id, w.emptied_at, w.tonnage_kg)
-                  .where(w.emptied_at >= since).order_by(w.emptied_at),
+                  .where(_between(w.emptied_at, since, until)).order_by(w.emptied_at),
                   ["tps_id", "truck_id", "emptied_at", "tonnage_kg"])
 
 

@@ -166,6 +166,8 @@ TEXT: dict[str, dict[str, str]] = {
     "range.today": {"id": "Hari ini", "en": "Today"},
     "range.24h": {"id": "24 jam", "en": "24 h"},
     "range.7d": {"id": "7 hari", "en": "7 days"},
+    "range.custom": {"id": "Pilih tanggal", "en": "Custom"},
+    "range.dates": {"id": "Dari – sampai (WIT)", "en": "From – to (WIT)"},
     "pkm.timeline": {"id": "Perubahan status hari ini", "en": "Status changes today"},
     "tps.fill_history": {"id": "Riwayat keterisian TPS", "en": "Dump point fill history"},
     "traffic.counts": {"id": "Kendaraan melintas per jam", "en": "Vehicles crossing per hour"},

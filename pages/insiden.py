@@ -95,7 +95,7 @@ def live_panel() -> None:
 live_panel()
 
 st.subheader(t("inc.response"))
-history = _filtered(data.incidents(range_picker("inc_range", default="7d")))
+history = _filtered(data.incidents(*range_picker("inc_range", default="7d")))
 target = {"call_to_dispatch": s.target_dispatch_min, "dispatch_to_scene": s.target_on_scene_min}
 by = st.segmented_control(t("inc.group"), ["agency", "category"], key="inc_by", default="agency",
                           format_func=lambda g: t(f"inc.by_{g}")) or "agency"

@@ -56,7 +56,7 @@ live_panel()
 render_instructions("dishub", key="traffic_instructions", can_complete=True)
 
 st.subheader(t("traffic.counts"))
-minutes = data.camera_minutes(range_picker("traffic_range"))
+minutes = data.camera_minutes(*range_picker("traffic_range"))
 per_hour = counts_per_hour(minutes[minutes["kind"] == "traffic"], data.settings().tz)
 if per_hour.empty:
     st.info(t("no_data"))

@@ -47,8 +47,8 @@ live_panel()
 render_instructions("dinkes", key="pkm_instructions", can_complete=True)
 
 st.subheader(t("pkm.punctuality"))
-since = range_picker("pkm_range", default="7d")
-week = punctuality(data.puskesmas_changes(since), data.settings().tz)
+span = range_picker("pkm_range", default="7d")
+week = punctuality(data.puskesmas_changes(*span), data.settings().tz)
 show_table(week.assign(name=week["puskesmas_id"].map(names)),
            {"name": "col.name", "days_open": "col.days_open", "days_late": "col.days_late",
             "mean_late_min": "col.mean_late", "max_late_min": "col.max_late",

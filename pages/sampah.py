@@ -66,8 +66,8 @@ live_panel()
 render_instructions("dlh", key="waste_instructions", can_complete=True)
 
 st.subheader(t("tps.fill_history"))
-since = range_picker("tps_range")
-history = data.tps_fill_history(since)
+span = range_picker("tps_range")
+history = data.tps_fill_history(*span)
 if history.empty:
     st.info(t("no_data"))
 else:

@@ -146,3 +146,17 @@ def test_out_of_order_documents(session: Session, store: Store) -> None:
         upsert_incidents(session, store, r.records, r.extra["times"])
     assert session.scalar(select(IncidentRecord.status)) == "closed"
     assert store.read_live().incidents == {}
+
+
+def test_export_command_is_audited(settings, session: Session, tmp_path) -> None:  # noqa: ANN001
+    """The open-data export writes a file and leaves an audit entry saying who and what."""
+    from sqlalchemy import select
+
+    from ambon_core.models import AuditLog
+    from workers.feeds.export import main
+
+    out = tmp_path / "satudata.json"
+    assert main(["--day", "2026-11-23", "--format", "json", "--out", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").startswith("[")
+    entry = session.scalars(select(AuditLog).where(AuditLog.action == "export")).one()
+    assert entry.actor.startswith("cli:") and entry.target == "export:satudata:2026-11-23"

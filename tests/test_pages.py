@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from zoneinfo import ZoneInfo
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -221,3 +222,32 @@ def test_incident_history_and_response_times(app: AppTest, store: Store, session
     row = table[table["Instansi"] == "bpbd"].iloc[0]
     assert row["Panggilan → pengiriman"] == 9.5  # median of 4 and 15 minutes
     assert row["Jumlah insiden"] == 2
+
+
+def test_custom_history_range(app: AppTest, store: Store, session) -> None:
+    """'Pilih tanggal' bounds the history to whole WIT days, both ends included."""
+    from datetime import datetime, timedelta
+
+    from ambon_core.domain import PuskesmasState
+    from ambon_core.history import record_puskesmas_change
+    from components.history import custom_range
+
+    wit = ZoneInfo("Asia/Jayapura")
+    today = datetime.now(wit).date()
+    inside = datetime.combine(today - timedelta(days=2), datetime.min.time(), wit) + \
+        timedelta(hours=9)
+    outside = inside - timedelta(days=3)
+    for at, status in ((outside, PuskesmasStatus.BUKA), (inside, PuskesmasStatus.BELUM_BUKA)):
+        record_puskesmas_change(session, PuskesmasState(puskesmas_id="pkm-waihoka", status=status,
+                                                        minutes_late=15, updated_at=at))
+    session.commit()
+    span = custom_range(today, today - timedelta(days=2))  # backwards is understood
+    assert span.start.date() == today - timedelta(days=2) and span.end.date() == today + \
+        timedelta(days=1)
+    seed(store)
+    app.switch_page(PAGES["puskesmas"][0]).run()
+    app.segmented_control(key="pkm_range").set_value("custom").run()
+    app.date_input(key="pkm_range_dates").set_value((today - timedelta(days=2), today)).run()
+    assert not app.exception, app.exception
+    table = next(d.value for d in app.dataframe if "Hari tidak buka" in d.value.columns)
+    assert list(table["Hari tidak buka"]) == [1]  # only the day inside the range

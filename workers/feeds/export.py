@@ -119,7 +119,10 @@ def to_csv(entities: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import getpass
+
     from ambon_core.db import engine_for, session_factory
+    from ambon_core.history import audit
     from ambon_core.settings import get_settings
 
     p = argparse.ArgumentParser(prog="python -m workers.feeds.export", description=__doc__,
@@ -131,6 +134,10 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     with session_factory(engine_for(settings.database_url))() as session:
         entities = export_day(session, args.day, settings.tz)
+        # every export is on record, with who ran it (the shell user) and what went out
+        audit(session, f"cli:{getpass.getuser()}", "export", f"export:satudata:{args.day}",
+              format=args.format, rows=len(entities))
+        session.commit()
     text = to_csv(entities) if args.format == "csv" else json.dumps(entities, ensure_ascii=False, indent=1)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:
