@@ -148,7 +148,7 @@ def test_out_of_order_documents(session: Session, store: Store) -> None:
     assert store.read_live().incidents == {}
 
 
-def test_export_command_is_audited(settings, session: Session, tmp_path) -> None:  # noqa: ANN001
+def test_export_command_is_audited(settings, session: Session, tmp_path) -> None:
     """The open-data export writes a file and leaves an audit entry saying who and what."""
     from sqlalchemy import select
 
