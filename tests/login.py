@@ -70,4 +70,7 @@ def browser_login(page, username: str, password: str = PASSWORD) -> None:
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
                            timeout=60_000)
     page.wait_for_function("() => !document.querySelector(\"input[type='password']\")",
-                           timeout=30_000)
+                           timeout=60_000)
+    # logged in for sure only when the user's own 'Keluar' button is there (a loaded
+    # machine can show the old login heading long after the form went away)
+    page.get_by_role("button", name="Keluar").wait_for(timeout=90_000)

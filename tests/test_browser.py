@@ -128,3 +128,24 @@ def test_kiosk_on_the_wall(server: str, browser, store: Store) -> None:
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
     assert "Sampah" in page.locator("h1").first.inner_text()
     _no_exception(page)
+
+
+def test_login_survives_reload_and_logout_ends_it(server: str, browser, store: Store) -> None:
+    """The session cookie keeps the mayor logged in across a reload; 'Keluar' ends it for good."""
+    from playwright.sync_api import expect
+
+    seed(store)
+    page = _open(browser, server, (1180, 820))
+    expect(page.locator("h1").first).to_have_text("Ringkasan", timeout=60_000)
+    page.reload()
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
+                           timeout=60_000)
+    expect(page.locator("h1").first).to_have_text("Ringkasan", timeout=60_000)
+    assert page.locator("input[type='password']").count() == 0
+    page.get_by_role("button", name="Keluar").click()
+    expect(page.locator("input[type='password']")).to_have_count(1, timeout=60_000)
+    page.reload()  # the old cookie must not bring the session back
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
+                           timeout=60_000)
+    expect(page.locator("input[type='password']")).to_have_count(1, timeout=60_000)
+    assert "Insiden terbuka" not in page.inner_text("body")
