@@ -34,6 +34,11 @@ _BASE_CSS = """
 h1 {padding-top: 0 !important; padding-bottom: 0.2rem !important; font-size: 1.9rem !important;}
 [data-testid="stMetricValue"] {font-size: 2.1rem;}
 [data-testid="stPageLink"] a {min-height: 2.75rem;}
+/* a tablet held upright (820 px): KPI tiles wrap three to a row instead of truncating */
+@media (max-width: 900px) {
+  [data-testid="stHorizontalBlock"] {flex-wrap: wrap;}
+  [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {min-width: calc(33% - 1rem);}
+}
 </style>
 """
 _KIOSK_CSS = """
@@ -68,7 +73,7 @@ def header(page_key: str) -> None:
         return
     from components.auth import user_menu, viewer  # auth builds on this module
 
-    title_col, lang_col, user_col = st.columns([5, 1.3, 1.7], vertical_alignment="center")
+    title_col, lang_col, user_col = st.columns([5, 1.3, 1.7], vertical_alignment="top")
     with title_col:
         st.title(t(page_key))
         st.caption(f"{t('now')}: {wit_time(utcnow(), with_date=True)}")
