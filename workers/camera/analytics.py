@@ -42,45 +42,54 @@ def crossing_direction(line: LineGeom, prev: Point, cur: Point) -> str | None:
 
 
 class LineCounter:
-    """Cumulative crossings of several lines, each track counted at most once per line."""
+    """Cumulative crossings of several lines, each track counted at most once per line.
 
-    def __init__(self, lines: list[LineGeom], memory: int = 5000):
+    Per-track state (last point, lines already counted) is forgotten once a track has not
+    been seen for ``forget_frames`` tracker frames: ByteTrack drops a lost track after
+    ``track_buffer`` (6) frames and never reissues its id, so it cannot cross again.
+    ``memory`` caps the tracks remembered (oldest-seen dropped first) whatever happens.
+    """
+
+    def __init__(self, lines: list[LineGeom], memory: int = 2000, forget_frames: int = 30):
         self.lines = lines
+        self.memory, self.forget_frames = memory, forget_frames
         self.counts: dict[str, dict[str, int]] = {ln.name: {} for ln in lines}
-        self.counted: dict[str, deque[int]] = {ln.name: deque(maxlen=memory) for ln in lines}
-        self._counted_set: dict[str, set[int]] = {ln.name: set() for ln in lines}
+        self.counted: dict[str, set[int]] = {ln.name: set() for ln in lines}
         self.last: dict[int, Point] = {}
+        self.seen_at: dict[int, int] = {}
+        self.frame = 0
 
     def update(self, tracks: list[Track]) -> list[tuple[str, str, str]]:
         """Feed one frame's tracks; returns the new (line, direction, class) crossings."""
+        self.frame += 1
         new: list[tuple[str, str, str]] = []
-        seen: dict[int, Point] = {}
         for tr in tracks:
             cur = tr.center
             prev = self.last.get(tr.track_id)
-            seen[tr.track_id] = cur
+            self.last[tr.track_id] = cur
+            self.seen_at[tr.track_id] = self.frame
             if prev is None:
                 continue
             for ln in self.lines:
-                if tr.track_id in self._counted_set[ln.name]:
+                if tr.track_id in self.counted[ln.name]:
                     continue
                 way = crossing_direction(ln, prev, cur)
                 if way is not None:
-                    self._remember(ln.name, tr.track_id)
+                    self.counted[ln.name].add(tr.track_id)
                     key = f"{way}:{tr.cls}"
                     self.counts[ln.name][key] = self.counts[ln.name].get(key, 0) + 1
                     new.append((ln.name, way, tr.cls))
-        self.last = {**{k: v for k, v in self.last.items() if k not in seen}, **seen}
-        if len(self.last) > 2000:  # forget long-lost tracks
-            self.last = dict(list(self.last.items())[-1000:])
+        self._forget()
         return new
 
-    def _remember(self, line: str, track_id: int) -> None:
-        q = self.counted[line]
-        if len(q) == q.maxlen:
-            self._counted_set[line].discard(q[0])
-        q.append(track_id)
-        self._counted_set[line].add(track_id)
+    def _forget(self) -> None:
+        stale = [k for k, f in self.seen_at.items() if self.frame - f > self.forget_frames]
+        if len(self.seen_at) - len(stale) > self.memory:
+            stale = sorted(self.seen_at, key=self.seen_at.__getitem__)[:len(self.seen_at) - self.memory]
+        for k in stale:
+            del self.last[k], self.seen_at[k]
+            for ids in self.counted.values():
+                ids.discard(k)
 
 
 # ---- zones, dwell, speed ------------------------------------------------------------------

@@ -63,6 +63,7 @@ class BufferedByteTracker(BYTETracker):
     # traffic scenes x 120 s: 1/160 -> 403/417 crossings counted, 0.2 -> 416/417.
     velocity_weight = 0.2
     unconfirmed_thresh = BYTETRACK_ARGS["match_thresh"]
+    removed_keep_frames = 3  # removals of this and the 2 previous frames (see update)
 
     def get_kalmanfilter(self) -> KalmanFilterXYAH:
         return LowRateKalman(self.velocity_weight)
@@ -78,7 +79,25 @@ class BufferedByteTracker(BYTETracker):
                 mean[i][7] = 0
         mean, cov = self.kalman_filter.multi_predict(mean, cov)
         for t, m, c in zip(tracks, mean, cov, strict=True):
-            t.mean, t.covariance = m, c
+            # copies: a row view would keep the whole (N, 8, 8) batch array alive for as
+            # long as any one of the N tracks lives (lost and removed tracks included)
+            t.mean, t.covariance = m.copy(), c.copy()
+
+    def update(self, results, img=None, feats=None, **kwargs) -> np.ndarray:
+        """BYTETracker.update, keeping removed tracks for ``removed_keep_frames`` only.
+
+        ultralytics keeps the last 1000 removed tracks per tracker (each with its Kalman
+        state): on a busy traffic camera that list filled over tens of minutes, ~1-3 MB per
+        camera. It is only read to drop just-removed tracks from the lost pool on the next
+        frame, so the removals of the last few frames are all it needs.
+        """
+        out = super().update(results, img, feats, **kwargs)
+        for t in self.removed_stracks_frame:
+            t.removed_frame = self.frame_id
+        self.removed_stracks = [t for t in self.removed_stracks
+                                if self.frame_id - getattr(t, "removed_frame", self.frame_id)
+                                < self.removed_keep_frames]
+        return out
 
     def _unconfirmed_association(self, unconfirmed, u_detection, detections, activated, removed):
         detections = [detections[i] for i in u_detection]
