@@ -161,6 +161,24 @@ def login_screen() -> None:
             _try_login(username, password)
         if data.settings().auth_oidc and st.button(t("login.sso"), key="login_sso", width="stretch"):
             st.login()
+        if not _any_account():
+            # a new installation: say how to make the first account (on the server, not here)
+            st.info(t("login.no_accounts"), icon=":material/person_add:")
+            st.code("python -m workers.admin create --username admin --role admin", language="bash")
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def _any_account() -> bool:
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ambon_core.models import User
+
+    try:
+        with _db() as db:
+            return db.scalar(select(User.id).limit(1)) is not None
+    except SQLAlchemyError:  # a broken DB is reported elsewhere; no hint then
+        return True
 
 
 def _try_login(username: str, password: str) -> None:

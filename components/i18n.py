@@ -161,6 +161,9 @@ TEXT: dict[str, dict[str, str]] = {
     "cam.page": {"id": "Halaman", "en": "Page"},
     "filter.all": {"id": "Semua", "en": "All"},
     "inc.oldest_open": {"id": "Tertua belum selesai", "en": "Oldest still open"},
+    "login.no_accounts": {
+        "id": "Belum ada akun. Buat akun admin pertama di server dengan perintah ini, lalu masuk:",
+        "en": "No accounts yet. Create the first admin on the server with this command, then log in:"},
     "hist.title": {"id": "Riwayat", "en": "History"},
     "hist.range": {"id": "Rentang waktu", "en": "Time range"},
     "range.today": {"id": "Hari ini", "en": "Today"},
