@@ -1,6 +1,7 @@
 # The two commands of the README: `make run` and `make test`. Everything a fresh
 # machine needs is installed from here (Python packages from requirements.txt, Debian's
-# chromium for the browser tests).
+# chromium for the browser tests and Debian's ffmpeg, which encodes the simulated
+# cameras' RTSP streams).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -9,7 +10,7 @@ export YOLO_OFFLINE := 1
 export YOLO_CONFIG_DIR := $(CURDIR)/data/runtime/ultralytics
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup migrate run test lint browser bench clean
+.PHONY: setup migrate run test lint browser media bench clean
 
 setup: $(STAMP)
 
@@ -29,7 +30,7 @@ migrate: setup
 
 # Starts embedded Redis (unless REDIS_URL is set), the workers, the simulated city
 # and Streamlit on :8501, all under one supervisor; Ctrl-C stops everything.
-run: migrate
+run: migrate media
 	$(BIN)/python -m workers run --ui
 
 browser:
@@ -37,10 +38,19 @@ browser:
 		echo "installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+# Debian's ffmpeg (libx264) publishes the simulated RTSP cameras. Without it those
+# cameras show "no signal" and the rest of the city runs; the RTSP tests need it.
+media:
+	@command -v ffmpeg >/dev/null 2>&1 || { \
+		echo "installing Debian's ffmpeg for the simulated RTSP cameras"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends ffmpeg; } || \
+		echo "warning: could not install ffmpeg; the simulated RTSP cameras will have no signal"; }
+
 lint: setup
 	$(BIN)/python -m ruff check .
 
-test: setup browser lint
+test: setup browser media lint
 	$(BIN)/python -m pytest tests
 
 bench: setup

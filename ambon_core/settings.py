@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     sim_seed: int = Field(7, description="Seed of the simulated city.")
     sim_camera_port: int = Field(8600, description="Port of the camera simulator.")
     sim_feed_port: int = Field(8601, description="Port of the OPD feed simulator.")
+    sim_rtsp_port: int = Field(8554, description="RTSP port of the camera simulator.")
     streamlit_port: int = Field(8501, description="Port of the dashboard.")
     target_dispatch_min: float = Field(10, description="112 target: call to dispatch, minutes.")
     target_on_scene_min: float = Field(30, description="112 target: dispatch to on scene.")

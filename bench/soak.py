@@ -151,6 +151,12 @@ def process_tree(root: psutil.Process) -> dict[str, psutil.Process]:
     return out
 
 
+def sim_tree(pid: int) -> dict[str, psutil.Process]:
+    """The camera simulator and its RTSP encoders (ffmpeg), by name."""
+    sim = psutil.Process(pid)
+    return {"sim-cameras": sim} | {f"sim-ffmpeg-{i}": p for i, p in enumerate(sim.children())}
+
+
 def sample(procs: dict[str, psutil.Process], client: redis.Redis) -> dict:
     rss = {}
     for name, proc in procs.items():
@@ -164,11 +170,12 @@ def sample(procs: dict[str, psutil.Process], client: redis.Redis) -> dict:
             "no_ttl": sum(1 for k in client.scan_iter(f"{PREFIX}:snapshot:*") if client.ttl(k) < 0)}
 
 
-def registry_for(port: int, cameras: int, out: Path) -> Path:
+def registry_for(port: int, rtsp_port: int, cameras: int, out: Path) -> Path:
     reg = yaml.safe_load((DATA_DIR / "registry.yaml").read_text())
     reg["cameras"] = reg["cameras"][:cameras]
     for cam in reg["cameras"]:
-        cam["source"] = cam["source"].replace("127.0.0.1:8600", f"127.0.0.1:{port}")
+        cam["source"] = (cam["source"].replace("127.0.0.1:8600", f"127.0.0.1:{port}")
+                         .replace("127.0.0.1:8554", f"127.0.0.1:{rtsp_port}"))
     out.write_text(yaml.safe_dump(reg, sort_keys=False))
     return out
 
@@ -236,6 +243,7 @@ def main() -> int:
     client = redis.Redis.from_url(redis_url)
     client.flushdb()
     cam_port = free_port()
+    rtsp_port = free_port()
     feed_doc = tmp / "open311.json"
     burst_s = min(args.burst_minutes * 60, args.minutes * 60 * 0.6)
     burst = Burst(feed_doc, args.incidents, burst_s)
@@ -243,13 +251,15 @@ def main() -> int:
     (tmp / "feeds.yaml").write_text(
         f"feeds:\n- {{name: open311, url: 'file://{feed_doc}', format: open311-json, interval_s: 5}}\n")
     env = {**os.environ, "REDIS_URL": redis_url, "DATABASE_URL": db_url, "SIM_ENABLED": "false",
-           "REGISTRY_PATH": str(registry_for(cam_port, args.cameras, tmp / "registry.yaml")),
+           "REGISTRY_PATH": str(registry_for(cam_port, rtsp_port, args.cameras,
+                                              tmp / "registry.yaml")),
            "FEEDS_PATH": str(tmp / "feeds.yaml"), "SPOOL_DIR": str(tmp / "spool"),
            "LOG_LEVEL": "WARNING", "YOLO_OFFLINE": "1",
            "YOLO_CONFIG_DIR": str(DATA_DIR / "runtime" / "ultralytics")}
     log = (tmp / "processes.log").open("w")
     sim = subprocess.Popen([sys.executable, "-m", "workers.sim.cameras", "--port", str(cam_port),
-                            "--registry", env["REGISTRY_PATH"], "--log-level", "WARNING"],
+                            "--rtsp-port", str(rtsp_port), "--registry", env["REGISTRY_PATH"],
+                            "--log-level", "WARNING"],
                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     wait_http(f"http://127.0.0.1:{cam_port}/healthz", 120)
     sup = subprocess.Popen([sys.executable, "-m", "workers", "run", "--only", "cameras", "--only",
@@ -267,7 +277,7 @@ def main() -> int:
             elapsed = time.monotonic() - started
             written = burst.write(elapsed)
             if elapsed >= args.warmup_s and time.monotonic() - (samples[-1]["t"] if samples else 0) >= 10:
-                s = sample(process_tree(psutil.Process(sup.pid)) | {"sim-cameras": psutil.Process(sim.pid)},
+                s = sample(process_tree(psutil.Process(sup.pid)) | sim_tree(sim.pid),
                            client)
                 first = first or s
                 samples.append(s)
@@ -276,7 +286,7 @@ def main() -> int:
                                  f"refreshes {len(sessions.latencies)}\n")
             time.sleep(2)
         time.sleep(8)  # the last document is read (feed interval 5 s)
-        last = sample(process_tree(psutil.Process(sup.pid)) | {"sim-cameras": psutil.Process(sim.pid)},
+        last = sample(process_tree(psutil.Process(sup.pid)) | sim_tree(sim.pid),
                       client)
     finally:
         sessions.halt.set()

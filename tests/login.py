@@ -60,7 +60,11 @@ def login(at: AppTest, session: Session, role: str = "walikota", opd: str | None
 
 
 def browser_login(page, username: str, password: str = PASSWORD) -> None:
-    """If the page shows the login form, log in (Playwright page)."""
+    """Log in through the form unless this page is already logged in (Playwright page)."""
+    # Wait for one or the other: on a loaded machine the app can report "not running"
+    # before its first run has drawn anything, and an empty page has no form to fill.
+    page.locator("input[type='password']").or_(
+        page.get_by_role("button", name="Keluar")).first.wait_for(timeout=90_000)
     box = page.get_by_label("Nama pengguna")
     if box.count() == 0:
         return

@@ -76,7 +76,8 @@ def _open(browser, url: str, size: tuple[int, int]):
     page.goto(url)
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
                            timeout=60_000)
-    browser_login(page, "walikota")
+    if "kiosk=1" not in url:  # the wall screen is public: no login
+        browser_login(page, "walikota")
     page.wait_for_timeout(800)
     return page
 

@@ -19,9 +19,9 @@ from workers.camera.worker import CameraWorker
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def registry_dict(url: str, ids: list[str]) -> dict:
+def registry_dict(url: str, ids: list[str], source: str = "{url}/{cid}/mjpeg") -> dict:
     cams = [{"id": cid, "name": cid, "kind": "traffic", "kecamatan": "Sirimau", "lat": -3.69,
-             "lon": 128.18, "source": f"{url}/{cid}/mjpeg",
+             "lon": 128.18, "source": source.format(url=url, cid=cid),
              "zones": [{"name": "jalur", "kind": "lane",
                         "polygon": [[0, 140], [640, 140], [640, 300], [0, 300]]}],
              "lines": [{"name": "garis", "points": [[320, 140], [320, 300]]}]} for cid in ids]
@@ -35,12 +35,13 @@ def server():
     srv.close()
 
 
-def make_worker(settings, server, ids, model="yolo11n.yaml", **env) -> CameraWorker:
+def make_worker(settings, server, ids, model="yolo11n.yaml", source="{url}/{cid}/mjpeg",
+                **env) -> CameraWorker:
     for k, v in env.items():
         os.environ[k] = v
     try:
         s = settings.model_copy(update={"model_path": model})
-        return CameraWorker(s, Registry.model_validate(registry_dict(server.url, ids)))
+        return CameraWorker(s, Registry.model_validate(registry_dict(server.url, ids, source)))
     finally:
         for k in env:
             os.environ.pop(k, None)

@@ -7,6 +7,7 @@ and the lease handover are in tests/test_camera_worker.py.)
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import subprocess
 import sys
@@ -28,13 +29,14 @@ class _Base:
     url = ""
 
 
-@pytest.fixture(scope="module")
-def sim() -> Iterator[str]:
+@contextlib.contextmanager
+def run_sim(*args: str) -> Iterator[str]:
+    """The camera simulator in its own process with ``args``; yields its base URL."""
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "workers.sim.cameras", "--port", str(port),
-                             "--cameras", *[f"{c}:traffic" for c in CAMS], "--log-level", "WARNING"],
-                            cwd=ROOT)
+                             "--log-level", "WARNING", *args], cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
+
     def healthy() -> bool:
         try:
             return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
@@ -43,12 +45,19 @@ def sim() -> Iterator[str]:
 
     try:
         wait_for(healthy, 60, 0.2)
-    except AssertionError:
-        proc.kill()
-        raise
-    yield base
-    proc.terminate()
-    proc.wait(10)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[str]:
+    with run_sim("--cameras", *[f"{c}:traffic" for c in CAMS]) as base:
+        yield base
 
 
 def fault(base: str, cam: str, mode: str) -> None:

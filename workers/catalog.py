@@ -40,8 +40,8 @@ def load_worker(name: str) -> type[LoopWorker]:
     return getattr(importlib.import_module(module), cls)
 
 
-def _uses_simulator(registry: Registry, port: int) -> bool:
-    return any(f"127.0.0.1:{port}/" in cam.source for cam in registry.cameras)
+def _uses_simulator(registry: Registry, *ports: int) -> bool:
+    return any(f"127.0.0.1:{port}/" in cam.source for cam in registry.cameras for port in ports)
 
 
 def child_specs(settings: Settings, registry: Registry, *, only: set[str] | None = None,
@@ -50,10 +50,12 @@ def child_specs(settings: Settings, registry: Registry, *, only: set[str] | None
     py = sys.executable
     specs: list[ChildSpec] = []
     sim_cams = importlib.util.find_spec("workers.sim.cameras") is not None
-    if settings.sim_enabled and sim_cams and _uses_simulator(registry, settings.sim_camera_port):
+    if settings.sim_enabled and sim_cams and _uses_simulator(
+            registry, settings.sim_camera_port, settings.sim_rtsp_port):
         specs.append(ChildSpec("sim-cameras", [
             py, "-m", "workers.sim.cameras", "--host", "127.0.0.1",
-            "--port", str(settings.sim_camera_port), "--speed", str(settings.sim_speed),
+            "--port", str(settings.sim_camera_port), "--rtsp-port", str(settings.sim_rtsp_port),
+            "--speed", str(settings.sim_speed),
             "--seed", str(settings.sim_seed)], beats_itself=False))
     if settings.sim_enabled and importlib.util.find_spec("workers.sim.feeds") is not None:
         specs.append(ChildSpec("sim-feeds", [

@@ -167,7 +167,13 @@ class Grabber(threading.Thread):
             period = 0.0 if live else 1.0 / (cap.get(cv2.CAP_PROP_FPS) or 25.0)
             nxt = time.monotonic()
             while not self.stop_event.is_set():
+                began = time.monotonic()
                 ok, image = cap.read()
+                if live and time.monotonic() - began >= 0.9 * self.cfg.read_timeout_s:
+                    # FFmpeg's read timeout fired: what read() returns now is the decoder's
+                    # last buffered picture, not a new frame. Counting it would keep a hung
+                    # camera "alive" with a frame every read timeout.
+                    raise ConnectionError(f"no frame for {self.cfg.read_timeout_s:.0f} s")
                 if not ok:
                     if live:
                         raise ConnectionError("stream ended")

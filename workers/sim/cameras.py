@@ -3,11 +3,13 @@
 Run::
 
     python -m workers.sim.cameras --host 127.0.0.1 --port 8600 --speed 60 --seed 7 \
-        [--start 06:30] [--cameras cam-a:traffic,cam-b:puskesmas:08:00 ...] [--registry PATH]
+        [--start 06:30] [--cameras cam-a:traffic,cam-b:puskesmas:08:00 ...] [--registry PATH] \
+        [--rtsp-port 8554] [--rtsp-cameras cam-a,cam-b | all]
 
 Without ``--cameras`` the camera list comes from the site registry
 (``ambon_core.registry.load_registry``): every camera whose ``source`` is an http URL
-containing ``/cam/<id>/``.
+containing ``/cam/<id>/`` or an ``rtsp://`` URL ending in ``/cam/<id>``; the latter are
+published as H.264 over RTSP (``workers.sim.rtsp``, Debian's ``ffmpeg``) on ``--rtsp-port``.
 
 Endpoints (``<id>`` is a camera id):
 
@@ -15,6 +17,7 @@ Endpoints (``<id>`` is a camera id):
 - ``GET /cam/<id>/snapshot.jpg``: one JPEG.
 - ``GET /truth/<id>``, ``GET /truth``: ground truth JSON (one camera / all, keyed by id).
 - ``GET /healthz``: ``{"ok": true, "sim_time": ..., "speed": ..., "cameras": [...]}``.
+- ``rtsp://<host>:<rtsp-port>/cam/<id>``: H.264 (RTP over TCP) for the RTSP cameras.
 - ``POST /fault/<id>?mode=stop|hang|corrupt|resize|none`` (``GET /fault`` lists modes):
   stop = 404 for new requests and open streams are closed; hang = connections stay
   open but nothing is sent; corrupt = JPEG parts whose header is garbage (undecodable);
@@ -40,6 +43,7 @@ from urllib.parse import parse_qs, urlparse
 import cv2
 import numpy as np
 
+from workers.sim.rtsp import RtspFeeder, RtspRelay, ffmpeg_binary
 from workers.sim.scenes import KINDS, WIT, DoorSchedule, PileSchedule, Scene, hhmm, make_scene
 
 LOG = logging.getLogger("sim.cameras")
@@ -60,6 +64,7 @@ class SimCamera:
     closing_time: str | None = None
     days_of_week: tuple[str, ...] | None = None
     dump_hours: tuple[str, str] | None = None
+    rtsp: bool = False  # also published over RTSP (H.264)
 
     def schedule(self) -> DoorSchedule | PileSchedule | None:
         """The scene schedule derived from this camera's hours."""
@@ -98,7 +103,8 @@ def cameras_from_registry(registry: Any) -> list[SimCamera]:
     out = []
     for cam in registry.cameras:
         source = str(getattr(cam, "source", ""))
-        sim_url = source.startswith("http") and f"/cam/{cam.id}/" in source
+        rtsp = source.startswith("rtsp://") and source.rstrip("/").endswith(f"/cam/{cam.id}")
+        sim_url = rtsp or (source.startswith("http") and f"/cam/{cam.id}/" in source)
         if cam.kind not in KINDS or not sim_url:
             continue
         site = getattr(cam, "site", None)
@@ -109,7 +115,8 @@ def cameras_from_registry(registry: Any) -> list[SimCamera]:
             opening_time=h[0].opening_time if h else None,
             closing_time=h[0].closing_time if h else None,
             days_of_week=days,
-            dump_hours=dumps.get(site or "")))  # type: ignore[arg-type]
+            dump_hours=dumps.get(site or ""),  # type: ignore[arg-type]
+            rtsp=rtsp))
     return out
 
 
@@ -207,6 +214,12 @@ class SimCity:
             data = corrupt(data, step)
         return Frame(data, step, sim_time)
 
+    def image(self, cid: str) -> np.ndarray:
+        """Current frame of ``cid`` as a BGR image (the RTSP feeders encode these)."""
+        size = BIG if self.faults[cid] == "resize" else (640, 360)
+        with self.locks[cid]:
+            return self.scenes[cid].render(size)
+
     def empty_jpeg(self, cid: str) -> bytes:
         """The site as it looks now with nobody in view and no garbage (the empty-site
         reference photo an operator would take), as JPEG."""
@@ -285,8 +298,10 @@ class Handler(BaseHTTPRequestHandler):
         parts = [p for p in url.path.split("/") if p]
         city = self.server.city
         if parts == ["healthz"]:
+            relay = self.server.relay
+            rtsp = {cid: relay.published(f"/cam/{cid}") for cid in self.server.rtsp_ids} if relay else {}
             self._json(200, {"ok": True, "sim_time": city.sim_now().isoformat(),
-                             "speed": city.speed, "cameras": sorted(city.scenes)})
+                             "speed": city.speed, "cameras": sorted(city.scenes), "rtsp": rtsp})
         elif parts == ["truth"]:
             self._json(200, {cid: city.truth(cid) for cid in sorted(city.scenes)})
         elif parts == ["fault"]:
@@ -311,6 +326,8 @@ class Handler(BaseHTTPRequestHandler):
         else:
             city.faults[parts[1]] = mode
             LOG.info("fault %s -> %s", parts[1], mode)
+            if mode == "stop" and self.server.relay is not None:
+                self.server.relay.cut(f"/cam/{parts[1]}")
             self._json(200, {"camera": parts[1], "mode": mode})
 
     def _camera(self, cid: str, what: str, query: dict[str, list[str]]) -> None:
@@ -371,6 +388,8 @@ class SimServer(ThreadingHTTPServer):
         super().__init__(addr, Handler)
         self.city = city
         self.stopping = False
+        self.relay: RtspRelay | None = None
+        self.rtsp_ids: list[str] = []
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Log handler errors through logging instead of printing to stderr."""
@@ -388,6 +407,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cameras", nargs="*", default=None,
                    help="id:kind[:HH:MM] items (default: the registry's sim cameras)")
     p.add_argument("--registry", default=None, help="registry file (default: settings)")
+    p.add_argument("--rtsp-port", type=int, default=8554, help="RTSP port (0: any free port)")
+    p.add_argument("--rtsp-cameras", default="",
+                   help="ids to publish over RTSP too, comma-separated, or 'all' (the registry's "
+                        "rtsp:// cameras are always published)")
+    p.add_argument("--rtsp-fps", type=float, default=5.0)
     p.add_argument("--log-level", default="INFO")
     return p
 
@@ -408,14 +432,44 @@ def main(argv: list[str] | None = None) -> None:
     server = SimServer((args.host, args.port), city)
     LOG.info("serving %d sim cameras on http://%s:%d (speed %.0fx, start %s)", len(cameras),
              args.host, server.server_address[1], args.speed, city.start.isoformat())
+    chosen = {c.strip() for c in args.rtsp_cameras.split(",") if c.strip()}
+    rtsp_ids = [c.id for c in cameras if c.rtsp or "all" in chosen or c.id in chosen]
+    feeders = start_rtsp(server, rtsp_ids, args.host, args.rtsp_port, args.rtsp_fps) if rtsp_ids else []
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
         pass
     finally:
         server.stopping = True
+        for feeder in feeders:
+            feeder.stop()
+        if server.relay is not None:
+            server.relay.shutdown()
+            server.relay.server_close()
         city.stop()
         server.server_close()
+
+
+def start_rtsp(server: SimServer, ids: list[str], host: str, port: int,
+               fps: float) -> list[RtspFeeder]:
+    """Start the RTSP relay and one encoder per camera in ``ids``; the feeders started."""
+    city = server.city
+    relay = RtspRelay((host, port), fault_of=lambda path: city.faults.get(path.split("/")[-1], "none"))
+    server.relay, server.rtsp_ids = relay, ids
+    threading.Thread(target=relay.serve_forever, name="rtsp-relay", daemon=True).start()
+    ffmpeg = ffmpeg_binary()
+    if ffmpeg is None:
+        LOG.error("ffmpeg is not installed, so the RTSP cameras %s have no stream "
+                  "(install Debian's ffmpeg: `make setup` does)", ", ".join(ids))
+        return []
+    feeders = [RtspFeeder(cid, f"rtsp://{host}:{relay.port}/cam/{cid}",
+                          render=lambda cid=cid: city.image(cid),
+                          fault_of=lambda cid=cid: city.faults[cid], fps=fps, ffmpeg=ffmpeg)
+               for cid in ids]
+    for feeder in feeders:
+        feeder.start()
+    LOG.info("RTSP: %d cameras on rtsp://%s:%d/cam/<id>", len(ids), host, relay.port)
+    return feeders
 
 
 if __name__ == "__main__":

@@ -1,0 +1,174 @@
+"""RTSP cameras: the simulator publishes H.264 over RTSP (workers.sim.rtsp, Debian's ffmpeg)
+and the camera worker reads it with OpenCV's FFmpeg backend, as it will read the city's
+IP cameras. A hung stream must not block ``read()`` forever, a stopped one must go
+"no signal" within 10 s, and both must come back by themselves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from ambon_core.domain import CameraStatus
+from tests.test_camera_worker import make_worker
+from tests.test_faults_cameras import fault, run_sim
+from tests.test_faults_redis import free_port, wait_for
+from workers.camera.capture import CaptureConfig, Grabber
+from workers.sim.rtsp import _path_of, _stream_path, ffmpeg_binary, starts_key_frame
+
+# Without ffmpeg the simulator cannot encode; `make test` installs it, so CI must have it.
+needs_ffmpeg = pytest.mark.skipif(ffmpeg_binary() is None and not os.environ.get("CI"),
+                                  reason="needs ffmpeg (make test installs Debian's)")
+CAMS = ["cam-r", "cam-s"]
+
+
+@pytest.fixture(scope="module")
+def rtsp_sim() -> Iterator[tuple[str, str]]:
+    """(http base, rtsp base) of a simulator publishing two traffic cameras over RTSP."""
+    port = free_port()
+    with run_sim("--cameras", *[f"{c}:traffic" for c in CAMS], "--rtsp-cameras", ",".join(CAMS),
+                 "--rtsp-port", str(port)) as base:
+        wait_for(lambda: all(httpx.get(f"{base}/healthz", timeout=1).json()["rtsp"].values()),
+                 30, 0.2)
+        yield base, f"rtsp://127.0.0.1:{port}/cam"
+
+
+def rtp(payload: bytes) -> bytes:
+    return bytes([0x80, 96]) + b"\x00" * 10 + payload
+
+
+def test_key_frame_detection_and_paths() -> None:
+    assert starts_key_frame(rtp(bytes([0x65, 1, 2])))  # IDR
+    assert starts_key_frame(rtp(bytes([0x67, 1, 2])))  # SPS
+    assert not starts_key_frame(rtp(bytes([0x41, 1, 2])))  # P slice
+    assert starts_key_frame(rtp(bytes([0x7C, 0x85, 0])))  # FU-A start of an IDR
+    assert not starts_key_frame(rtp(bytes([0x7C, 0x05, 0])))  # FU-A middle
+    assert starts_key_frame(rtp(bytes([0x78, 0, 2, 0x67, 0, 0, 2, 0x68, 0])))  # STAP-A SPS+PPS
+    assert not starts_key_frame(b"\x80")  # truncated packet
+    assert _path_of("rtsp://u:p@h:8554/cam/x/streamid=0?a=1") == "/cam/x/streamid=0"
+    assert _stream_path("/cam/x/streamid=0") == "/cam/x" and _stream_path("/cam/x") == "/cam/x"
+
+
+@needs_ffmpeg
+def test_grabber_reads_h264_and_survives_hang_resize_and_stop(rtsp_sim) -> None:
+    base, rtsp = rtsp_sim
+    grab = Grabber("cam-r", f"{rtsp}/cam-r",
+                   CaptureConfig(open_timeout_s=3, read_timeout_s=2, backoff_max_s=1,
+                                 restarts_per_minute=30))
+    grab.start()
+    try:
+        wait_for(lambda: grab.frames >= 5, 20, 0.1)
+        assert grab.latest().image.shape == (360, 640, 3)
+        # hang: the connection stays open and nothing comes; read() must time out
+        fault(base, "cam-r", "hang")
+        reconnects = grab.reconnects
+        wait_for(lambda: grab.reconnects > reconnects, 12, 0.2)
+        frames = grab.frames
+        time.sleep(1.0)
+        assert grab.frames <= frames + 1  # nothing new while hung
+        fault(base, "cam-r", "none")
+        wait_for(lambda: grab.frames >= frames + 5, 25, 0.2)
+        # the camera switches to 1280x720: the decoder follows
+        fault(base, "cam-r", "resize")
+        wait_for(lambda: grab.latest().image.shape == (720, 1280, 3), 25, 0.2)
+        # stop: the stream ends and DESCRIBE answers 404 until the camera is back
+        fault(base, "cam-r", "stop")
+        reconnects = grab.reconnects
+        wait_for(lambda: grab.reconnects >= reconnects + 2, 15, 0.2)
+        assert "cannot open" in (grab.last_error or "") or "ended" in (grab.last_error or "")
+        frames = grab.frames
+        fault(base, "cam-r", "none")
+        wait_for(lambda: grab.frames >= frames + 5, 30, 0.2)
+        assert grab.latest().image.shape == (360, 640, 3)
+    finally:
+        fault(base, "cam-r", "none")
+        grab.stop()
+        grab.join(10)
+    assert not grab.is_alive()
+
+
+@needs_ffmpeg
+def test_camera_worker_marks_hung_rtsp_camera_offline_and_recovers(
+        settings, store, session, rtsp_sim, tmp_path) -> None:
+    base, rtsp = rtsp_sim
+
+    class Server:
+        url = rtsp
+
+    worker = make_worker(settings, Server, CAMS, model=str(tmp_path / "capture-only.pt"),
+                         source="{url}/{cid}")
+    worker.capture_cfg = dataclasses.replace(worker.capture_cfg, watchdog_s=5.0)
+
+    def turn_until(cond, timeout: float) -> float:
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            worker.run_once()
+            if cond(store.read_live().cameras):
+                return time.monotonic() - t0
+            time.sleep(0.25)
+        raise AssertionError(f"not within {timeout} s: {store.read_live().cameras}")
+
+    try:
+        turn_until(lambda c: all(c.get(i) and c[i].status == CameraStatus.OK for i in CAMS), 30)
+        fault(base, "cam-s", "hang")
+        offline_s = turn_until(lambda c: c["cam-s"].status == CameraStatus.NO_SIGNAL, 14)
+        assert offline_s <= 11, f"offline only after {offline_s:.1f} s"
+        assert store.read_live().cameras["cam-r"].status == CameraStatus.OK
+        fault(base, "cam-s", "none")
+        turn_until(lambda c: c["cam-s"].status == CameraStatus.OK, 30)
+    finally:
+        fault(base, "cam-s", "none")
+        for cid in list(worker.held):
+            worker._drop(cid)
+
+
+def _exchange(port: int, data: bytes, timeout: float = 3.0) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(data)
+        out = b""
+        try:
+            while chunk := sock.recv(65536):
+                out += chunk
+                if b"\r\n\r\n" in out:
+                    break
+        except TimeoutError:
+            pass
+        return out
+
+
+@needs_ffmpeg
+def test_relay_answers_bad_requests_and_keeps_serving(rtsp_sim) -> None:
+    base, rtsp = rtsp_sim
+    port = int(rtsp.split(":")[2].split("/")[0])
+    url = f"rtsp://127.0.0.1:{port}/cam"
+    # not RTSP at all, and a header that never ends: the connection is closed
+    assert _exchange(port, b"HELLO\r\n\r\n") == b""
+    assert _exchange(port, b"A" * 70_000) == b""
+    # an unknown camera, UDP transport, PLAY without SETUP
+    assert b" 404 " in _exchange(port, f"DESCRIBE {url}/nope RTSP/1.0\r\nCSeq: 1\r\n\r\n".encode())
+    udp = _exchange(port, f"SETUP {url}/cam-r/streamid=0 RTSP/1.0\r\nCSeq: 2\r\n"
+                          "Transport: RTP/AVP;unicast;client_port=5000-5001\r\n\r\n".encode())
+    assert b" 461 " in udp
+    assert b" 454 " in _exchange(port, f"PLAY {url}/cam-r RTSP/1.0\r\nCSeq: 3\r\n\r\n".encode())
+    assert b" 405 " in _exchange(port, f"BREW {url}/cam-r RTSP/1.0\r\nCSeq: 4\r\n\r\n".encode())
+    # a real DESCRIBE still gets the H.264 SDP
+    ok = _exchange(port, f"DESCRIBE {url}/cam-r RTSP/1.0\r\nCSeq: 5\r\n\r\n".encode())
+    assert b"RTSP/1.0 200 OK" in ok and b"CSeq: 5" in ok
+    with socket.create_connection(("127.0.0.1", port), timeout=3) as sock:
+        sock.sendall(f"DESCRIBE {url}/cam-r RTSP/1.0\r\nCSeq: 6\r\n\r\n".encode())
+        time.sleep(0.5)
+        assert b"H264" in sock.recv(65536)
+
+
+def test_sample_registry_has_rtsp_cameras() -> None:
+    from workers.sim.cameras import load_registry_cameras
+
+    cams = load_registry_cameras()
+    assert len(cams) == 37
+    assert [c.id for c in cams if c.rtsp] == ["cam-lalin-01", "cam-lalin-02", "cam-lalin-03"]
