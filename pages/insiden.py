@@ -11,6 +11,7 @@ from components.alerts import render_alert_list
 from components.auth import require_page, viewer
 from components.city_map import render_deck
 from components.details import incident_detail
+from components.export_ui import open_data_download
 from components.fmt import age_text, wit_time
 from components.history import range_picker
 from components.summaries import incident_table
@@ -112,3 +113,4 @@ show_table(table, {"key": f"inc.by_{by}", "call_to_dispatch": "inc.call_to_dispa
                    "n": "inc.count"}, key="response_table")
 st.caption(t("inc.targets", dispatch=s.target_dispatch_min, scene=s.target_on_scene_min))
 render_instructions(None, key="incident_instructions", can_complete=True)
+open_data_download(("alerts",), None, key="incident_export")

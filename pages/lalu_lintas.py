@@ -10,6 +10,7 @@ from components.auth import require_page
 from components.charts import build_counts_per_hour
 from components.city_map import render_deck
 from components.details import camera_detail
+from components.export_ui import open_data_download
 from components.history import range_picker
 from components.summaries import CONGESTION_COLOUR, camera_table
 from components.tables import show_table
@@ -62,3 +63,5 @@ if per_hour.empty:
     st.info(t("no_data"))
 else:
     st.plotly_chart(build_counts_per_hour(per_hour), key="traffic_per_hour")
+
+open_data_download(("traffic",), "dishub", key="traffic_export")

@@ -7,6 +7,7 @@ from components.actions_ui import render_instructions
 from components.alerts import render_alert_list
 from components.auth import require_page
 from components.city_map import render_city_map
+from components.export_ui import open_data_download
 from components.fmt import age_text
 from components.summaries import kpis
 from components.ui import header, kpi, lang, live_or_banner, on_wall, t
@@ -52,3 +53,4 @@ live_panel()
 if not on_wall():
     with st.expander(t("act.open_title"), icon=":material/assignment:"):
         render_instructions(None, key="overview_instructions", can_complete=False, title=False)
+    open_data_download(("traffic", "waste", "alerts"), None, key="overview_export")

@@ -10,6 +10,7 @@ from components.auth import require_page
 from components.charts import build_fill_bars, build_timeline
 from components.city_map import render_deck
 from components.details import tps_detail
+from components.export_ui import open_data_download
 from components.fmt import number, percent
 from components.history import range_picker
 from components.summaries import tps_table
@@ -77,3 +78,5 @@ week = tonnage(data.waste_trips(data.range_start("7d")), data.settings().tz)
 st.subheader(t("waste.week"))
 show_table(week, {"day": "waste.day", "trips": "waste.trips", "tonnes": "waste.tonnes"},
            key="waste_week")
+
+open_data_download(("waste",), "dlh", key="waste_export")

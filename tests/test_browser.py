@@ -150,3 +150,38 @@ def test_login_survives_reload_and_logout_ends_it(server: str, browser, store: S
                            timeout=60_000)
     expect(page.locator("input[type='password']")).to_have_count(1, timeout=60_000)
     assert "Insiden terbuka" not in page.inner_text("body")
+
+
+def test_open_data_download_in_the_browser(server: str, browser, store: Store, session) -> None:
+    """The mayor downloads today's waste figures as CSV: a real file, FIWARE names, audited."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+
+    from ambon_core.models import AuditLog, TpsFill
+
+    seed(store)
+    now = datetime.now(UTC)
+    session.add_all([TpsFill(tps_id="tps-batu-merah", at=now - timedelta(minutes=m), fill=f)
+                     for m, f in ((30, 0.5), (10, 0.9))])
+    session.commit()
+    page = _open(browser, f"{server}/sampah", (1180, 820))
+    page.get_by_text("Unduh data terbuka").click()
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="Unduh CSV").click()
+    download = info.value
+    assert download.suggested_filename.startswith("ambon-satudata-waste-")
+    text = Path(download.path()).read_text(encoding="utf-8")
+    header, *rows = text.splitlines()
+    assert header.startswith("id,type,refWasteContainerIsle") and "fillingLevel" in header
+    assert len(rows) == 1 and ",WasteContainer,tps-batu-merah," in rows[0] and ",0.7," in rows[0]
+
+    def exported() -> list[str]:
+        session.expire_all()
+        return list(session.scalars(select(AuditLog.actor).where(AuditLog.action == "export")))
+
+    deadline = time.monotonic() + 30
+    while not exported() and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert exported() == ["walikota"]
+    _no_exception(page)

@@ -10,13 +10,13 @@ from sqlalchemy.orm import Session
 
 from ambon_core.domain import AlertKind, Incident, IncidentStatus, TpsState
 from ambon_core.models import IncidentRecord, IncidentStatusChange, WasteTrip
+from ambon_core.open_data import export_day, to_csv
 from ambon_core.registry import load_registry
 from ambon_core.response_times import incident_rows, response_times, summarize
 from ambon_core.settings import DATA_DIR
 from ambon_core.store import Store
 from workers.feeds import open311
 from workers.feeds.config import FeedConfig
-from workers.feeds.export import export_day, to_csv
 from workers.feeds.ingest import ingest
 from workers.feeds.lifecycle import upsert_incidents
 
