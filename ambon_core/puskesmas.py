@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Container
+from datetime import date, datetime, timedelta
 
 from ambon_core.domain import PuskesmasState, PuskesmasStatus
 from ambon_core.registry import WEEKDAYS, OpeningHours, Puskesmas
@@ -45,15 +46,20 @@ def puskesmas_status(
     staff_checked_in: int | None = None,
     waiting: int | None = None,
     longest_wait_s: float | None = None,
-    holiday: bool = False,
+    closed_on: Container[date] = frozenset(),
 ) -> PuskesmasState:
     """Status of one puskesmas at ``local_now`` (a WIT-aware datetime).
 
     Evidence of being open is the entrance camera's door state; without a camera,
     staff check-ins count. Within opening hours and without any evidence the status
-    is honestly ``tidak_diketahui``.
+    is honestly ``tidak_diketahui``. ``closed_on`` holds the local dates the puskesmas
+    is closed (holidays, cuti bersama); an overnight shift belongs to the day it opened,
+    so a shift begun on a working day runs on into a holiday, and none begins on one.
     """
-    window = None if holiday else open_window(pkm, local_now)
+    holiday = local_now.date() in closed_on
+    window = open_window(pkm, local_now)
+    if window is not None and window[1].date() in closed_on:
+        window = None
     hours = window[0] if window else (None if holiday else todays_hours(pkm, local_now))
     state = PuskesmasState(puskesmas_id=pkm.id, waiting=waiting, longest_wait_s=longest_wait_s,
                            staff_checked_in=staff_checked_in, door_open=door_open)

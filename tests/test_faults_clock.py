@@ -64,7 +64,33 @@ def test_round_the_clock_and_split_shifts() -> None:
 def test_holiday_closes_even_an_overnight_clinic() -> None:
     assert open_window(NIGHT, NYE.replace(hour=21)) is not None
     assert puskesmas_status(NIGHT, NYE.replace(hour=21), door_open=False,
-                            holiday=True).status == S.TUTUP
+                            closed_on={NYE.date()}).status == S.TUTUP
+
+
+def test_overnight_shift_belongs_to_the_day_it_opened() -> None:
+    """Thu 31 Dec 20:00-02:00 runs into New Year's Day, a holiday; no shift opens on it."""
+    new_year = (NYE + timedelta(days=1)).date()
+    after_midnight = NYE + timedelta(hours=24, minutes=30)  # Fri 1 Jan 00:30
+    state = puskesmas_status(NIGHT, after_midnight, door_open=False, closed_on={new_year})
+    assert (state.status, state.minutes_late) == (S.BELUM_BUKA, 270)  # Thursday's shift
+    friday_night = NYE + timedelta(hours=44)  # Fri 1 Jan 20:00: the holiday's own shift
+    assert puskesmas_status(NIGHT, friday_night, door_open=False,
+                            closed_on={new_year}).status == S.TUTUP
+    # and the other way: Thursday a holiday, Friday 00:30 is the shift that never began
+    assert puskesmas_status(NIGHT, after_midnight, door_open=False,
+                            closed_on={NYE.date()}).status == S.TUTUP
+
+
+def test_status_worker_passes_yesterdays_holiday(settings: Settings, store: Store) -> None:
+    worker = SiteStatusWorker(settings)
+    pkm = NIGHT
+    after_midnight = (NYE + timedelta(hours=24, minutes=30)).astimezone(UTC)
+    live = store.read_live()
+    state = worker.puskesmas_state(pkm, live, after_midnight, {NYE.date().isoformat(): "Libur"})
+    assert state.status == S.TUTUP  # Thursday's night shift was cancelled by the holiday
+    state = worker.puskesmas_state(pkm, live, after_midnight,
+                                   {f"{(NYE + timedelta(days=1)).date().isoformat()}:{pkm.id}": "x"})
+    assert state.status == S.TIDAK_DIKETAHUI  # Thursday's shift runs; no evidence yet
 
 
 def test_feed_times_in_utc_wib_and_wit_are_one_instant() -> None:

@@ -42,7 +42,7 @@ def test_closed_days_and_holidays() -> None:
     sunday = MONDAY.replace(day=22, hour=9)
     assert puskesmas_status(PKM, sunday, door_open=False).status == S.TUTUP
     assert puskesmas_status(PKM, MONDAY.replace(hour=9), door_open=False,
-                            holiday=True).status == S.TUTUP
+                            closed_on={MONDAY.date()}).status == S.TUTUP
 
 
 def test_no_schedule_is_unknown() -> None:

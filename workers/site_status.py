@@ -8,7 +8,7 @@ TPS: the pile camera's fill fraction against the registry threshold -> overflow 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ambon_core.alerts import sync_alerts
 from ambon_core.domain import (
@@ -52,8 +52,10 @@ class SiteStatusWorker(LoopWorker):
         cam = self._site_camera(live, pkm.id, now)
         att = live.attendance.get(pkm.id)
         local_now = now.astimezone(self.settings.tz)
-        today = local_now.date().isoformat()
-        holiday = bool(holidays) and (today in holidays or f"{today}:{pkm.id}" in holidays)
+        # today and yesterday: yesterday's overnight shift never began if it was a holiday
+        days = (local_now.date(), local_now.date() - timedelta(days=1))
+        closed_on = {d for d in days if holidays and (
+            d.isoformat() in holidays or f"{d.isoformat()}:{pkm.id}" in holidays)}
         if att is not None and att.updated_at.astimezone(self.settings.tz).date() != local_now.date():
             att = None  # yesterday's check-ins say nothing about today
         return puskesmas_status(
@@ -62,7 +64,7 @@ class SiteStatusWorker(LoopWorker):
             waiting=cam.queue_len if cam else None,
             longest_wait_s=cam.longest_wait_s if cam else None,
             staff_checked_in=att.staff_checked_in if att else None,
-            holiday=holiday)
+            closed_on=closed_on)
 
     def tps_state(self, tps: Tps, live: LiveState, now: datetime) -> TpsState | None:
         cam = self._site_camera(live, tps.id, now)
