@@ -60,6 +60,17 @@ def sim() -> Iterator[str]:
         yield base
 
 
+def turn_worker_until(worker, store, cond, timeout: float) -> float:
+    """Run the camera worker's turns until ``cond(live cameras)``; seconds it took."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        worker.run_once()
+        if cond(store.read_live().cameras):
+            return time.monotonic() - t0
+        time.sleep(0.25)
+    raise AssertionError(f"not within {timeout} s: {store.read_live().cameras}")
+
+
 def fault(base: str, cam: str, mode: str) -> None:
     httpx.post(f"{base}/fault/{cam}", params={"mode": mode}, timeout=2).raise_for_status()
 
@@ -72,13 +83,7 @@ def test_hung_and_garbled_cameras_go_offline_others_keep_rate_all_recover(
     worker.capture_cfg = dataclasses.replace(worker.capture_cfg, watchdog_s=5.0)  # before _take
 
     def turn_until(cond, timeout: float) -> float:
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < timeout:
-            worker.run_once()
-            if cond(store.read_live().cameras):
-                return time.monotonic() - t0
-            time.sleep(0.25)
-        raise AssertionError(f"not within {timeout} s: {store.read_live().cameras}")
+        return turn_worker_until(worker, store, cond, timeout)
 
     try:
         turn_until(lambda c: all(c.get(i) and c[i].status == CameraStatus.OK and c[i].capture_fps > 1

@@ -17,7 +17,7 @@ import pytest
 
 from ambon_core.domain import CameraStatus
 from tests.test_camera_worker import make_worker
-from tests.test_faults_cameras import fault, run_sim
+from tests.test_faults_cameras import fault, run_sim, turn_worker_until
 from tests.test_faults_redis import free_port, wait_for
 from workers.camera.capture import CaptureConfig, Grabber
 from workers.sim.rtsp import _path_of, _stream_path, ffmpeg_binary, starts_key_frame
@@ -106,13 +106,7 @@ def test_camera_worker_marks_hung_rtsp_camera_offline_and_recovers(
     worker.capture_cfg = dataclasses.replace(worker.capture_cfg, watchdog_s=5.0)
 
     def turn_until(cond, timeout: float) -> float:
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < timeout:
-            worker.run_once()
-            if cond(store.read_live().cameras):
-                return time.monotonic() - t0
-            time.sleep(0.25)
-        raise AssertionError(f"not within {timeout} s: {store.read_live().cameras}")
+        return turn_worker_until(worker, store, cond, timeout)
 
     try:
         turn_until(lambda c: all(c.get(i) and c[i].status == CameraStatus.OK for i in CAMS), 30)
