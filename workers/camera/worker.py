@@ -212,9 +212,16 @@ class CameraWorker(LoopWorker):
         try:
             super().run()
         finally:
+            grabbers = [h.grabber for h in self.held.values()]
             for cid in list(self.held):
                 self.store.release(cid, self.owner)
                 self._drop(cid)
+            # Let capture threads leave OpenCV before the interpreter exits: a thread still
+            # inside cv2's read() at exit aborts the process ("exception not rethrown").
+            # A blocked read returns within the read timeout.
+            deadline = time.monotonic() + self.capture_cfg.read_timeout_s + 1.0
+            for grabber in grabbers:
+                grabber.join(max(0.0, deadline - time.monotonic()))
 
 
 def _rate(stamps: list[float], now: float, window: float = 10.0) -> float:

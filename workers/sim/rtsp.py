@@ -307,6 +307,10 @@ class _Session(socketserver.BaseRequestHandler):
             p = self.server.path(name)
             if p.publisher is not None and p.publisher is not self.request:
                 _close(p.publisher)  # the newest publisher wins (an encoder restart)
+            if p.sdp and body != p.sdp and p.readers:
+                # a new stream description (a resolution change): readers must DESCRIBE
+                # again, as with a real camera whose profile was changed
+                self.server.drop_readers(name, list(p.readers))
             p.sdp, p.publisher, p.gop, p.gop_bytes = body, self.request, [], 0
             self._reply(cseq)
         elif method == "DESCRIBE":
