@@ -10,7 +10,7 @@ from components import data
 from components.alerts import plain
 from components.fmt import age_text, percent, wit_time
 from components.history import RANGES
-from components.ui import age_caption, lang, status_text, t
+from components.ui import age_caption, lang, status_text, t, t_or
 
 
 def _snapshot(camera_id: str | None) -> None:
@@ -63,7 +63,8 @@ def camera_detail(camera_id: str, live: LiveState) -> None:
             if state and state.congestion:
                 st.markdown(status_text(state.congestion.value, "congestion"))
             if state:
-                counts = ", ".join(f"{k}: {v}" for k, v in sorted(state.objects.items())) or "-"
+                counts = ", ".join(f"{t_or(f'class.{k}', k)}: {v}"
+                                   for k, v in sorted(state.objects.items())) or "-"
                 st.text(f"{counts}\n{t('col.fps')}: {state.infer_fps:.1f} · "
                         f"{t('col.last_frame')}: {wit_time(state.last_frame_at)}")
             age_caption(state.updated_at if state else None, data.settings().ui_refresh_s)

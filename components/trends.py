@@ -10,6 +10,12 @@ import pandas as pd
 WIT = ZoneInfo("Asia/Jayapura")
 
 
+def local_time(df: pd.DataFrame, column: str, tz: ZoneInfo = WIT) -> pd.DataFrame:
+    """``df`` with ``column`` in local time (naive values are UTC, as SQLite returns them),
+    so a chart's time axis reads the city's clock, not UTC."""
+    return df.assign(**{column: pd.to_datetime(df[column], utc=True).dt.tz_convert(tz)})
+
+
 def counts_per_hour(minutes: pd.DataFrame, tz: ZoneInfo = WIT) -> pd.DataFrame:
     """Vehicles crossing counting lines per local hour and class (both directions)."""
     rows = []

@@ -10,7 +10,7 @@ from ambon_core.domain import utcnow
 from ambon_core.store import LiveState
 from components import data
 from components.fmt import age_text, is_stale, wit_time
-from components.i18n import LANGS, translate
+from components.i18n import LANGS, TEXT, translate
 
 STATUS_COLOURS = {"buka": "green", "belum_buka": "red", "tutup": "gray",
                   "tidak_diketahui": "orange", "lancar": "green", "padat": "orange",
@@ -26,6 +26,11 @@ def lang() -> str:
 def t(key: str, **params: object) -> str:
     """Translate in the session's language."""
     return translate(key, lang(), **params)
+
+
+def t_or(key: str, fallback: str) -> str:
+    """Translate ``key`` if the table has it, else ``fallback`` (a model's own class name)."""
+    return t(key) if key in TEXT else fallback
 
 
 _BASE_CSS = """

@@ -15,7 +15,7 @@ from components.history import range_picker
 from components.summaries import CONGESTION_COLOUR, camera_table
 from components.tables import show_table
 from components.trends import counts_per_hour
-from components.ui import focus, header, kpi, live_or_banner, t
+from components.ui import focus, header, kpi, live_or_banner, t, t_or
 
 TRAFFIC_ALERTS = {AlertKind.CONGESTION, AlertKind.ACCIDENT_CANDIDATE, AlertKind.ILLEGAL_PARKING}
 require_page("lalu_lintas")
@@ -62,6 +62,9 @@ per_hour = counts_per_hour(minutes[minutes["kind"] == "traffic"], data.settings(
 if per_hour.empty:
     st.info(t("no_data"))
 else:
-    st.plotly_chart(build_counts_per_hour(per_hour), key="traffic_per_hour")
+    per_hour["class"] = per_hour["class"].map(lambda c: t_or(f"class.{c}", c))
+    st.plotly_chart(build_counts_per_hour(per_hour, {"hour": t("col.hour"), "count": t("col.crossings"),
+                                                     "class": t("col.class")}),
+                    key="traffic_per_hour")
 
 open_data_download(("traffic",), "dishub", key="traffic_export")

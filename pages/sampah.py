@@ -15,7 +15,7 @@ from components.fmt import number, percent
 from components.history import range_picker
 from components.summaries import tps_table
 from components.tables import show_table
-from components.trends import tonnage
+from components.trends import local_time, tonnage
 from components.ui import focus, header, kpi, lang, live_or_banner, t
 
 require_page("sampah")
@@ -55,7 +55,7 @@ def live_panel() -> None:
                           key="waste_alerts", limit=6, actions=True)
     known = df.dropna(subset=["fill"])
     if not known.empty:
-        st.plotly_chart(build_fill_bars(known, t("col.fill")), key="fill_bars")
+        st.plotly_chart(build_fill_bars(known, t("col.fill"), t("col.threshold")), key="fill_bars")
     show_table(df.assign(fill=df["fill"].map(lambda f: percent(f, lang())),
                          threshold=df["threshold"].map(lambda f: percent(f, lang()))),
                {"name": "col.name", "kecamatan": "col.kecamatan", "fill": "col.fill",
@@ -72,8 +72,11 @@ history = data.tps_fill_history(*span)
 if history.empty:
     st.info(t("no_data"))
 else:
-    st.plotly_chart(build_timeline(history.assign(name=history["tps_id"].map(names)),
-                                   "at", "fill", "name"), key="fill_history")
+    history = local_time(history, "at", data.settings().tz)
+    st.plotly_chart(build_timeline(history.assign(name=history["tps_id"].map(names)), "at", "fill",
+                                   "name", {"at": t("col.at_wit"), "fill": t("col.fill"),
+                                            "name": t("col.name")}, percent=True),
+                    key="fill_history")
 week = tonnage(data.waste_trips(data.range_start("7d")), data.settings().tz)
 st.subheader(t("waste.week"))
 show_table(week, {"day": "waste.day", "trips": "waste.trips", "tonnes": "waste.tonnes"},

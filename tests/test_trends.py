@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from components.trends import counts_per_hour, punctuality, tonnage
+from components.trends import counts_per_hour, local_time, punctuality, tonnage
 
 
 def _utc(day: int, hour: int, minute: int = 0) -> datetime:
@@ -44,3 +44,12 @@ def test_tonnage_per_day() -> None:
                           "tonnage_kg": [1500, 2500, 900]})
     out = tonnage(trips)
     assert list(out["trips"]) == [2, 1] and list(out["tonnes"]) == [4.0, 0.9]
+
+
+def test_chart_times_are_wit() -> None:
+    """SQLite gives naive UTC, PostgreSQL aware UTC: both end up on the city's clock."""
+    df = pd.DataFrame({"at": [datetime(2026, 11, 24, 4, 27), datetime(2026, 11, 24, 23, 0)]})
+    got = local_time(df, "at")["at"]
+    assert [str(x) for x in got] == ["2026-11-24 13:27:00+09:00", "2026-11-25 08:00:00+09:00"]
+    aware = pd.DataFrame({"at": [datetime(2026, 11, 24, 4, 27, tzinfo=UTC)]})
+    assert str(local_time(aware, "at")["at"][0]) == "2026-11-24 13:27:00+09:00"
