@@ -26,6 +26,7 @@ def build_timeline(df: pd.DataFrame, x: str, y: str, colour: str, labels: dict[s
     """A line chart over time, one line per ``colour`` value; ``labels`` name the columns,
     ``percent`` shows y (a 0-1 fraction) in per cent."""
     fig = px.line(df, x=x, y=y, color=colour, labels=labels)
+    fig.update_xaxes(tickformat="%H:%M<br>%d/%m")
     if percent:
         fig.update_yaxes(tickformat=".0%")
     fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 10, "b": 10})
@@ -36,5 +37,6 @@ def build_counts_per_hour(df: pd.DataFrame, labels: dict[str, str]) -> go.Figure
     """Stacked bars of vehicles crossing per hour per class (columns hour, class, count);
     ``labels`` name the columns."""
     fig = px.bar(df, x="hour", y="count", color="class", labels=labels)
+    fig.update_xaxes(tickformat="%H:%M<br>%d/%m")
     fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 10, "b": 10})
     return fig

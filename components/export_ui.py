@@ -37,7 +37,7 @@ def open_data_download(domains: tuple[str, ...], owner: str | None, key: str) ->
         day = left.date_input(t("export.day"), today, key=f"{key}_day", format="DD/MM/YYYY",
                               min_value=today - timedelta(days=MAX_DAYS_BACK), max_value=today)
         fmt = right.segmented_control(t("export.format"), tuple(MIME), default="csv",
-                                      key=f"{key}_format") or "csv"
+                                      format_func=str.upper, key=f"{key}_format") or "csv"
         entities = data.open_data(domains, day)
         if entities is None:
             st.warning(t("export.unavailable"), icon=":material/cloud_off:")
