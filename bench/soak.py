@@ -196,7 +196,30 @@ def mb(n: int | None) -> float | None:
     return None if n is None else round(n / 2**20, 1)
 
 
-def report(first: dict, last: dict, sessions: Sessions, incidents: dict, args, wall_s: float) -> dict:
+def series(samples: list[dict], every_s: float = 300.0) -> dict:
+    """RSS (MB) of every process at each ``every_s`` mark after warm-up, and the growth rate
+    over the second half of the run (MB/h): a leak keeps its rate, warm-up does not."""
+    if not samples:
+        return {}
+    t0, marks, out = samples[0]["t"], [], {}
+    for smp in samples:
+        if not marks or smp["t"] - marks[-1]["t"] >= every_s:
+            marks.append(smp)
+    for name in samples[-1]["rss"]:
+        out[name] = {"mb_every_5_min": [mb(m["rss"].get(name)) for m in marks]}
+        half = [smp for smp in samples if smp["t"] - t0 >= (samples[-1]["t"] - t0) / 2]
+        pts = [(smp["t"], smp["rss"][name]) for smp in half if smp["rss"].get(name)]
+        if len(pts) >= 3:
+            n = len(pts)
+            mx, my = sum(p[0] for p in pts) / n, sum(p[1] for p in pts) / n
+            den = sum((p[0] - mx) ** 2 for p in pts)
+            slope = sum((p[0] - mx) * (p[1] - my) for p in pts) / den if den else 0.0
+            out[name]["second_half_mb_per_h"] = round(slope * 3600 / 2**20, 1)
+    return out
+
+
+def report(first: dict, last: dict, sessions: Sessions, incidents: dict, args, wall_s: float,
+           samples: list[dict]) -> dict:
     lat = sorted(sessions.latencies)
     growth = {n: {"start_mb": mb(first["rss"].get(n)), "end_mb": mb(r),
                   "growth_mb": mb(r - first["rss"][n]) if r and first["rss"].get(n) else None}
@@ -207,6 +230,7 @@ def report(first: dict, last: dict, sessions: Sessions, incidents: dict, args, w
         "sessions": args.sessions, "refresh_s": args.refresh_s,
         "shared_cache_s": args.shared_cache_s,
         "memory_after_warmup_to_end": growth,
+        "memory_series": series(samples),
         "redis": {"used_mb_start": mb(first["redis_used"]), "used_mb_end": mb(last["redis_used"]),
                   "keys_start": first["keys"], "keys_end": last["keys"],
                   "longest_stream": max(last["streams"].values(), default=0),
@@ -306,7 +330,8 @@ def main() -> int:
                  "closed_on_record": closed, "open_live": len(live.incidents),
                  "cameras_live": len(live.cameras),
                  "cameras_ok": sum(1 for c in live.cameras.values() if c.status == "ok")}
-    out = report(first or last, last, sessions, incidents, args, time.monotonic() - started)
+    out = report(first or last, last, sessions, incidents, args, time.monotonic() - started,
+                 samples)
     if server is not None:
         server.stop()
     json.dump(out, sys.stdout, indent=2)
