@@ -166,3 +166,24 @@ def test_sample_registry_has_rtsp_cameras() -> None:
     cams = load_registry_cameras()
     assert len(cams) == 37
     assert [c.id for c in cams if c.rtsp] == ["cam-lalin-01", "cam-lalin-02", "cam-lalin-03"]
+
+
+def test_simulator_refuses_bad_rtsp_options_in_one_sentence() -> None:
+    import subprocess
+    import sys
+
+    from ambon_core.settings import ROOT
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "workers.sim.cameras", "--port", str(free_port()),
+                               "--cameras", "cam-r:traffic", "--log-level", "WARNING", *args],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+    unknown = run("--rtsp-cameras", "cam-r,cam-nope")
+    assert unknown.returncode != 0 and "no such camera cam-nope" in unknown.stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = run("--rtsp-cameras", "all", "--rtsp-port", str(taken.getsockname()[1]))
+    assert busy.returncode != 0 and "set SIM_RTSP_PORT" in busy.stderr
+    assert "Traceback" not in unknown.stderr + busy.stderr

@@ -433,6 +433,9 @@ def main(argv: list[str] | None = None) -> None:
     LOG.info("serving %d sim cameras on http://%s:%d (speed %.0fx, start %s)", len(cameras),
              args.host, server.server_address[1], args.speed, city.start.isoformat())
     chosen = {c.strip() for c in args.rtsp_cameras.split(",") if c.strip()}
+    unknown = chosen - {"all"} - {c.id for c in cameras}
+    if unknown:
+        raise SystemExit(f"--rtsp-cameras: no such camera {', '.join(sorted(unknown))}")
     rtsp_ids = [c.id for c in cameras if c.rtsp or "all" in chosen or c.id in chosen]
     feeders = start_rtsp(server, rtsp_ids, args.host, args.rtsp_port, args.rtsp_fps) if rtsp_ids else []
     try:
@@ -454,7 +457,12 @@ def start_rtsp(server: SimServer, ids: list[str], host: str, port: int,
                fps: float) -> list[RtspFeeder]:
     """Start the RTSP relay and one encoder per camera in ``ids``; the feeders started."""
     city = server.city
-    relay = RtspRelay((host, port), fault_of=lambda path: city.faults.get(path.split("/")[-1], "none"))
+    try:
+        relay = RtspRelay((host, port),
+                          fault_of=lambda path: city.faults.get(path.split("/")[-1], "none"))
+    except OSError as exc:
+        raise SystemExit(f"the camera simulator cannot listen for RTSP on {host}:{port} ({exc.strerror}); "
+                         "set SIM_RTSP_PORT to a free port") from exc
     server.relay, server.rtsp_ids = relay, ids
     threading.Thread(target=relay.serve_forever, name="rtsp-relay", daemon=True).start()
     ffmpeg = ffmpeg_binary()
