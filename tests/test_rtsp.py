@@ -187,3 +187,30 @@ def test_simulator_refuses_bad_rtsp_options_in_one_sentence() -> None:
         busy = run("--rtsp-cameras", "all", "--rtsp-port", str(taken.getsockname()[1]))
     assert busy.returncode != 0 and "set SIM_RTSP_PORT" in busy.stderr
     assert "Traceback" not in unknown.stderr + busy.stderr
+
+
+def test_without_ffmpeg_the_rtsp_cameras_have_no_signal_and_the_log_says_why(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from ambon_core.settings import ROOT
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "workers.sim.cameras", "--port", str(port),
+                             "--cameras", "cam-r:traffic", "--rtsp-cameras", "all",
+                             "--rtsp-port", str(free_port())], cwd=ROOT, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "AMBON_FFMPEG": str(tmp_path / "ffmpeg")})
+    try:
+        def health() -> dict | None:
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json()
+            except httpx.HTTPError:
+                return None
+
+        wait_for(lambda: health() is not None, 60, 0.2)
+        assert health()["rtsp"] == {"cam-r": False}  # served, honestly unpublished
+        assert httpx.get(f"http://127.0.0.1:{port}/cam/cam-r/snapshot.jpg").status_code == 200
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    assert "ffmpeg is not installed, so the RTSP cameras cam-r have no stream" in err

@@ -42,8 +42,9 @@ SEND_TIMEOUT_S = 2.0  # a reader that cannot take a packet this long is dropped
 
 
 def ffmpeg_binary() -> str | None:
-    """Path of the ``ffmpeg`` the feeders run (``AMBON_FFMPEG`` overrides), or None."""
-    return os.environ.get("AMBON_FFMPEG") or shutil.which("ffmpeg")
+    """Path of the ``ffmpeg`` the feeders run (``AMBON_FFMPEG`` overrides), or None when
+    there is none to run."""
+    return shutil.which(os.environ.get("AMBON_FFMPEG") or "ffmpeg")
 
 
 def starts_key_frame(rtp: bytes) -> bool:
@@ -432,7 +433,15 @@ class RtspFeeder(threading.Thread):
                         break
                     backoff = min(10.0, backoff * 2)
                 self._end()
-                self.proc, size = self._start(shape), shape
+                try:
+                    self.proc, size = self._start(shape), shape
+                except OSError as exc:  # the binary went away or cannot run
+                    LOG.error("camera %s: cannot start %s (%s)", self.cid, self.ffmpeg, exc)
+                    self.restarts += 1
+                    if self.stopping.wait(backoff):
+                        break
+                    backoff = min(10.0, backoff * 2)
+                    continue
             try:
                 assert self.proc.stdin is not None
                 self.proc.stdin.write(np.ascontiguousarray(image).tobytes())
