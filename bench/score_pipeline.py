@@ -5,12 +5,13 @@
         [--transport http|rtsp]
 
 Starts ``workers.sim.cameras`` (speed 60: one sim minute per real second), takes the
-empty-site reference of each tps/market camera the way an operator would
-(``python -m workers.camera.refs``, from the sim's ``/cam/<id>/empty.jpg``; ``--refs none``
-scores the garbage-box fallback), then every 0.5 s (the worker's analysis period) fetches
-all cameras' snapshots, each with the truth of the same sim step, in parallel (one thread
-per camera, as the worker's grabbers), runs the worker's code (motion gate, one batched
-detector call, per-camera ``CameraPipeline``) and compares: traffic line crossings
+reference photos the way an operator would (``python -m workers.camera.refs``): the
+empty site of each tps/market camera and the shut door of each puskesmas camera, from the
+sim's ``/cam/<id>/empty.jpg`` and ``door_closed.jpg`` (``--refs none`` scores without:
+garbage boxes for fill, people passing for the door), then every 0.5 s (the worker's
+analysis period) fetches all cameras' snapshots, each with the truth of the same sim step,
+in parallel (one thread per camera, as the worker's grabbers), runs the worker's code (motion gate, one
+batched detector call, per-camera ``CameraPipeline``) and compares: traffic line crossings
 (counted vs the truth counter's increase over the run), puskesmas queue length (within
 +-1) and door state, tps/market pile fill (within 0.1). Prints one line per camera kind
 and JSON with the details.
@@ -54,7 +55,7 @@ from bench_cameras import bench_camera, line_total, truth_crossings  # noqa: E40
 from workers.camera.capture import Grabber  # noqa: E402
 from workers.camera.detector import Detector, MotionGate  # noqa: E402
 from workers.camera.pipeline import CameraPipeline, load_refs  # noqa: E402
-from workers.camera.refs import capture  # noqa: E402
+from workers.camera.refs import ensure_sim_refs  # noqa: E402
 from workers.sim.cameras import SimCity, parse_cameras, parse_start  # noqa: E402
 from workers.sim.scenes import PILE, WIT  # noqa: E402
 
@@ -159,8 +160,8 @@ def main() -> int:
         cams = [bench_camera(spec.split(":")[0], spec.split(":")[1]) for spec in args.cameras]
         detector = Detector(args.model, fmt, imgsz=320)
         for c in cams:
-            if args.refs == "sim" and c.kind.value in ("tps", "market"):
-                capture(c.id, "empty", f"{base}/cam/{c.id}/empty.jpg", ref_dir)
+            if args.refs == "sim":  # empty (tps, market) and door_closed (puskesmas)
+                ensure_sim_refs(c.id, c.kind.value, f"{base}/cam/{c.id}/mjpeg", ref_dir)
         if args.transport == "rtsp":
             grabbers = {c.id: Grabber(c.id, f"rtsp://127.0.0.1:{rtsp_port}/cam/{c.id}") for c in cams}
             for g in grabbers.values():

@@ -10,7 +10,7 @@ import numpy as np
 from workers.camera import analytics as an
 from workers.camera.detector import CITY_CLASSES, PERSON, Detections, Detector, _suppress_nested
 from workers.camera.geometry import Track, ZoneGeom
-from workers.camera.refs import capture, ref_path, sim_empty_url
+from workers.camera.refs import capture, ref_path, sim_ref_url
 from workers.sim.cameras import SimCamera, SimCity
 from workers.sim.scenes import PILE, WIT
 
@@ -66,9 +66,44 @@ def test_sim_empty_reference_and_capture(tmp_path):
     union = np.count_nonzero(mask) / mask.size
     assert abs(an.fill_from_pixels(frame, empty, pile) - union) < 0.03
     assert an.fill_from_pixels(empty, empty, pile) < 0.01
-    assert sim_empty_url("http://h:8600/cam/cam-t/mjpeg?fps=5") == "http://h:8600/cam/cam-t/empty.jpg"
-    assert sim_empty_url("rtsp://cam/stream") is None
+    assert sim_ref_url("http://h:8600/cam/cam-t/mjpeg?fps=5") == "http://h:8600/cam/cam-t/empty.jpg"
+    assert sim_ref_url("rtsp://cam/stream") is None
     src = tmp_path / "frame.jpg"
     cv2.imwrite(str(src), empty)
     out = capture("cam-t", "empty", url=str(src), ref_dir=tmp_path / "refs")
     assert out == ref_path("cam-t", "empty", tmp_path / "refs") and cv2.imread(str(out)) is not None
+
+
+def test_sim_door_closed_reference_shuts_the_door_and_leaves_the_scene(tmp_path):
+    start = datetime(2026, 3, 3, 10, 0, tzinfo=WIT)  # a Tuesday, long after opening time
+    city = SimCity([SimCamera("cam-p", "puskesmas", opening_time="08:00")], seed=7, speed=60,
+                   start=start)
+    scene = city.scenes["cam-p"]
+    door = scene.door
+    assert door > 0.5  # open now
+    shut = cv2.imdecode(np.frombuffer(city.reference_jpeg("cam-p", "door_closed"), np.uint8),
+                        cv2.IMREAD_COLOR)
+    empty = cv2.imdecode(np.frombuffer(city.reference_jpeg("cam-p", "empty"), np.uint8),
+                         cv2.IMREAD_COLOR)
+    assert scene.door == door  # the scene itself is untouched
+    doorway = (slice(60, 200), slice(280, 360))
+    assert np.abs(shut[doorway].astype(int) - empty[doorway].astype(int)).mean() > 20
+    outside = (slice(210, 360), slice(0, 640))
+    assert np.abs(shut[outside].astype(int) - empty[outside].astype(int)).mean() < 2
+
+
+def test_worker_takes_missing_sim_references_once(tmp_path):
+    from tests.test_faults_cameras import run_sim
+    from workers.camera.refs import ensure_sim_refs
+
+    refs = tmp_path / "refs"
+    with run_sim("--cameras", "cam-t:tps", "cam-p:puskesmas:08:00", "cam-l:traffic") as base:
+        assert ensure_sim_refs("cam-t", "tps", f"{base}/cam/cam-t/mjpeg", refs) == ["empty"]
+        assert ensure_sim_refs("cam-p", "puskesmas", f"{base}/cam/cam-p/mjpeg", refs) == ["door_closed"]
+        assert ensure_sim_refs("cam-l", "traffic", f"{base}/cam/cam-l/mjpeg", refs) == []
+        assert ensure_sim_refs("cam-t", "tps", f"{base}/cam/cam-t/mjpeg", refs) == []  # has it
+        assert ensure_sim_refs("cam-x", "tps", "rtsp://10.0.0.5/stream1", refs) == []  # a real one
+    assert sorted(p.name for p in refs.iterdir()) == ["cam-p.door_closed.jpg", "cam-t.empty.jpg"]
+    # the simulator gone: a warning, no file, nothing else
+    assert ensure_sim_refs("cam-u", "market", f"{base}/cam/cam-u/mjpeg", refs) == []
+    assert not ref_path("cam-u", "empty", refs).exists()

@@ -6,14 +6,16 @@ Take ``empty`` when the site has no garbage and nobody is in view (right after t
 collection truck, early morning), ``door_closed`` when the door is shut and nobody stands
 in it. Without ``--url`` the frame comes from the camera's registry ``source`` (RTSP,
 MJPEG, snapshot URL, file), grabbed by the worker's own capture code. For a simulated
-camera (a source containing ``/cam/<id>/``) the ``empty`` reference is the simulator's
-``/cam/<id>/empty.jpg`` (the same view with no people, vehicles or garbage). The worker
-reads the references when it takes the camera (``CAMERA_REF_DIR``).
+camera (a source containing ``/cam/<id>/``) the reference is the simulator's
+``/cam/<id>/<name>.jpg`` (the same view with no people, vehicles or garbage; and the door
+shut), and with ``SIM_ENABLED`` the camera worker takes them itself when they are missing.
+The worker reads the references when it takes the camera (``CAMERA_REF_DIR``).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import re
 import sys
@@ -27,13 +29,15 @@ import numpy as np
 from ambon_core.settings import DATA_DIR
 from workers.camera.capture import Grabber, mask_url
 
+log = logging.getLogger(__name__)
 SIM_CAM = re.compile(r"^(https?://.+?/cam/[^/]+/)")
 
 
-def sim_empty_url(source: str) -> str | None:
-    """``.../cam/<id>/empty.jpg`` for a simulator camera source, else None."""
+def sim_ref_url(source: str, name: str = "empty") -> str | None:
+    """``.../cam/<id>/<name>.jpg`` (``empty`` or ``door_closed``) for a simulator camera
+    source, else None."""
     m = SIM_CAM.match(source)
-    return m.group(1) + "empty.jpg" if m else None
+    return m.group(1) + f"{name}.jpg" if m else None
 
 
 def grab(source: str, timeout_s: float = 15.0) -> np.ndarray:
@@ -65,7 +69,7 @@ def ref_path(camera_id: str, name: str, ref_dir: Path | None = None) -> Path:
 
 
 def capture(camera_id: str, name: str = "empty", url: str | None = None, ref_dir: Path | None = None,
-            source: str | None = None) -> Path:
+            source: str | None = None, timeout_s: float = 15.0) -> Path:
     """Write ``<dir>/<camera_id>.<name>.jpg`` from ``url`` or the camera's source."""
     if url is None:
         if source is None:
@@ -75,12 +79,35 @@ def capture(camera_id: str, name: str = "empty", url: str | None = None, ref_dir
             if camera_id not in cams:
                 raise SystemExit(f"camera {camera_id} is not in the registry; pass --url")
             source = cams[camera_id].source
-        url = (sim_empty_url(source) if name == "empty" else None) or source
-    img = grab(url)
+        url = sim_ref_url(source, name) or source
+    img = grab(url, timeout_s)
     out = ref_path(camera_id, name, ref_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(out), img, [cv2.IMWRITE_JPEG_QUALITY, 90])
     return out
+
+
+# which reference each kind of camera uses (pipeline: fill needs ``empty``, the door
+# watch uses ``door_closed``)
+REFS_BY_KIND = {"tps": ("empty",), "market": ("empty",), "puskesmas": ("door_closed",)}
+
+
+def ensure_sim_refs(camera_id: str, kind: str, source: str, ref_dir: Path | None = None) -> list[str]:
+    """Under the simulated city, take the references a simulated camera lacks from the
+    simulator, as an operator does at a real site on installation; names written. A real
+    camera's source is left alone: its references are a person's job (see ``main``)."""
+    if sim_ref_url(source) is None:
+        return []
+    written = []
+    for name in REFS_BY_KIND.get(kind, ()):
+        if ref_path(camera_id, name, ref_dir).exists():
+            continue
+        try:
+            capture(camera_id, name, source=source, ref_dir=ref_dir, timeout_s=3.0)
+            written.append(name)
+        except (httpx.HTTPError, RuntimeError, OSError) as exc:
+            log.warning("camera %s: no %s reference from the simulator (%s)", camera_id, name, exc)
+    return written
 
 
 def main(argv: list[str] | None = None) -> int:

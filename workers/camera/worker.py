@@ -28,6 +28,7 @@ from workers.camera.capture import CaptureConfig, Grabber, mask_url
 from workers.camera.detector import Detector, ModelError, MotionGate
 from workers.camera.pipeline import CameraPipeline, Rules, load_refs, minute_row
 from workers.camera.privacy import snapshot_jpeg
+from workers.camera.refs import ensure_sim_refs
 
 log = logging.getLogger(__name__)
 LEASE_TTL_S = int(os.environ.get("CAMERA_LEASE_TTL_S", "15"))
@@ -99,6 +100,8 @@ class CameraWorker(LoopWorker):
                 self._take(cam)
 
     def _take(self, cam: Camera) -> None:
+        if self.settings.sim_enabled:  # the simulated city: take its references like an installer
+            ensure_sim_refs(cam.id, cam.kind.value, cam.source)
         grabber = Grabber(cam.id, cam.source, self.capture_cfg)
         grabber.start()
         has_garbage = self.detector.has_garbage if self.detector else False

@@ -15,6 +15,8 @@ Endpoints (``<id>`` is a camera id):
 
 - ``GET /cam/<id>/mjpeg[?fps=5]``: ``multipart/x-mixed-replace; boundary=frame`` stream.
 - ``GET /cam/<id>/snapshot.jpg``: one JPEG.
+- ``GET /cam/<id>/empty.jpg``, ``/cam/<id>/door_closed.jpg``: reference photos (nobody in
+  view, no garbage; and the door shut) as an operator takes them at a real site.
 - ``GET /truth/<id>``, ``GET /truth``: ground truth JSON (one camera / all, keyed by id).
 - ``GET /healthz``: ``{"ok": true, "sim_time": ..., "speed": ..., "cameras": [...]}``.
 - ``rtsp://<host>:<rtsp-port>/cam/<id>``: H.264 (RTP over TCP) for the RTSP cameras.
@@ -49,6 +51,7 @@ from workers.sim.scenes import KINDS, WIT, DoorSchedule, PileSchedule, Scene, hh
 LOG = logging.getLogger("sim.cameras")
 FAULT_MODES = ("none", "stop", "hang", "corrupt", "resize")
 BIG = (1280, 720)
+REFERENCES = ("empty.jpg", "door_closed.jpg")
 BOUNDARY = "frame"
 WARMUP_SIM_S = 1800.0
 WARMUP_VIS_S = 60.0
@@ -220,20 +223,28 @@ class SimCity:
         with self.locks[cid]:
             return self.scenes[cid].render(size)
 
-    def empty_jpeg(self, cid: str) -> bytes:
-        """The site as it looks now with nobody in view and no garbage (the empty-site
-        reference photo an operator would take), as JPEG."""
+    def reference_jpeg(self, cid: str, name: str = "empty") -> bytes:
+        """The reference photo an operator would take of this site now, as JPEG: ``empty``
+        (nobody in view, no vehicles, no garbage) or ``door_closed`` (also the door shut)."""
         scene = self.scenes[cid]
         with self.locks[cid]:
-            saved = {k: getattr(scene, k) for k in ("agents", "blobs", "strays") if hasattr(scene, k)}
+            saved = {k: getattr(scene, k) for k in ("agents", "blobs", "strays", "door")
+                     if hasattr(scene, k)}
             try:
-                for k, v in saved.items():
-                    setattr(scene, k, type(v)())
+                for k in ("agents", "blobs", "strays"):
+                    if k in saved:
+                        setattr(scene, k, type(saved[k])())
+                if name == "door_closed" and "door" in saved:
+                    scene.door = 0.0
                 img = scene.render(BIG if self.faults[cid] == "resize" else (640, 360))
             finally:
                 for k, v in saved.items():
                     setattr(scene, k, v)
         return cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
+
+    def empty_jpeg(self, cid: str) -> bytes:
+        """The empty-site reference (see :meth:`reference_jpeg`)."""
+        return self.reference_jpeg(cid, "empty")
 
     def truth(self, cid: str) -> dict[str, Any]:
         """Ground truth of ``cid`` plus the served frame size and fault mode."""
@@ -341,8 +352,8 @@ class Handler(BaseHTTPRequestHandler):
         elif what in ("snapshot.jpg", "snapshot"):
             frame = city.jpeg(cid)
             self._send(200, frame.data, "image/jpeg", frame.headers())
-        elif what == "empty.jpg":  # empty-site reference (no people, vehicles or garbage)
-            self._send(200, city.empty_jpeg(cid), "image/jpeg")
+        elif what in REFERENCES:  # reference photos (workers.camera.refs)
+            self._send(200, city.reference_jpeg(cid, what.removesuffix(".jpg")), "image/jpeg")
         elif what in ("mjpeg", "stream.mjpg", "video.mjpg"):
             fps = float(query.get("fps", ["5"])[0])
             self._mjpeg(cid, max(0.2, min(30.0, fps)))
