@@ -107,3 +107,49 @@ def test_worker_takes_missing_sim_references_once(tmp_path):
     # the simulator gone: a warning, no file, nothing else
     assert ensure_sim_refs("cam-u", "market", f"{base}/cam/cam-u/mjpeg", refs) == []
     assert not ref_path("cam-u", "empty", refs).exists()
+
+
+def test_worker_under_the_sim_takes_references_when_the_sim_comes_up(settings, store, session,
+                                                                      tmp_path, monkeypatch):
+    """The camera worker may take a camera before the simulator answers: it tries again and,
+    with the reference, starts that camera's analysis afresh."""
+    import subprocess
+    import sys
+
+    from ambon_core.registry import Registry
+    from ambon_core.settings import ROOT
+    from tests.test_camera_worker import registry_dict
+    from tests.test_faults_redis import free_port, wait_for
+    from workers.camera.worker import CameraWorker
+
+    monkeypatch.setenv("CAMERA_REF_DIR", str(tmp_path / "refs"))
+    port = free_port()
+    reg = registry_dict(f"http://127.0.0.1:{port}/cam", ["cam-t"])
+    reg["cameras"][0] |= {"kind": "tps", "zones": [{"name": "tumpukan", "kind": "pile",
+                                                    "polygon": [[100, 150], [400, 150], [400, 330],
+                                                                [100, 330]]}], "lines": []}
+    worker = CameraWorker(settings.model_copy(update={"sim_enabled": True,
+                                                      "model_path": str(tmp_path / "none.pt")}),
+                          Registry.model_validate(reg))
+    sim = None
+    try:
+        worker.run_once()  # takes cam-t; the simulator is not there yet
+        held = worker.held["cam-t"]
+        assert held.refs_retry_at is not None and "empty" not in held.pipeline.refs
+        sim = subprocess.Popen([sys.executable, "-m", "workers.sim.cameras", "--port", str(port),
+                                "--cameras", "cam-t:tps", "--log-level", "WARNING"], cwd=ROOT)
+
+        def retried() -> bool:
+            held.refs_retry_at = 0.0  # due now, not in 30 s
+            worker.run_once()
+            return held.refs_retry_at is None
+
+        wait_for(retried, 60, 0.5)
+        assert ref_path("cam-t", "empty", tmp_path / "refs").exists()
+        assert held.refs_retry_at is None and "empty" in held.pipeline.refs
+    finally:
+        for cid in list(worker.held):
+            worker._drop(cid)
+        if sim is not None:
+            sim.terminate()
+            sim.wait(10)

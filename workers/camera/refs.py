@@ -92,16 +92,19 @@ def capture(camera_id: str, name: str = "empty", url: str | None = None, ref_dir
 REFS_BY_KIND = {"tps": ("empty",), "market": ("empty",), "puskesmas": ("door_closed",)}
 
 
+def missing_sim_refs(camera_id: str, kind: str, source: str, ref_dir: Path | None = None) -> list[str]:
+    """The references a simulated camera of this kind uses and does not have yet."""
+    if sim_ref_url(source) is None:
+        return []
+    return [n for n in REFS_BY_KIND.get(kind, ()) if not ref_path(camera_id, n, ref_dir).exists()]
+
+
 def ensure_sim_refs(camera_id: str, kind: str, source: str, ref_dir: Path | None = None) -> list[str]:
     """Under the simulated city, take the references a simulated camera lacks from the
     simulator, as an operator does at a real site on installation; names written. A real
     camera's source is left alone: its references are a person's job (see ``main``)."""
-    if sim_ref_url(source) is None:
-        return []
     written = []
-    for name in REFS_BY_KIND.get(kind, ()):
-        if ref_path(camera_id, name, ref_dir).exists():
-            continue
+    for name in missing_sim_refs(camera_id, kind, source, ref_dir):
         try:
             capture(camera_id, name, source=source, ref_dir=ref_dir, timeout_s=3.0)
             written.append(name)

@@ -28,11 +28,12 @@ from workers.camera.capture import CaptureConfig, Grabber, mask_url
 from workers.camera.detector import Detector, ModelError, MotionGate
 from workers.camera.pipeline import CameraPipeline, Rules, load_refs, minute_row
 from workers.camera.privacy import snapshot_jpeg
-from workers.camera.refs import ensure_sim_refs
+from workers.camera.refs import ensure_sim_refs, missing_sim_refs
 
 log = logging.getLogger(__name__)
 LEASE_TTL_S = int(os.environ.get("CAMERA_LEASE_TTL_S", "15"))
 NO_SIGNAL_S = 10.0
+REFS_RETRY_S = 30.0
 ALERT_KINDS = (AlertKind.ACCIDENT_CANDIDATE, AlertKind.ILLEGAL_PARKING, AlertKind.DUMPING,
                AlertKind.QUEUE_LONG, AlertKind.CONGESTION, AlertKind.CAMERA_OFFLINE)
 
@@ -51,6 +52,7 @@ class Held:
     gated: int = 0
     last_snapshot: float = 0.0
     last_history: float = 0.0
+    refs_retry_at: float | None = None  # simulated city: references still to take
 
 
 class CameraWorker(LoopWorker):
@@ -100,14 +102,28 @@ class CameraWorker(LoopWorker):
                 self._take(cam)
 
     def _take(self, cam: Camera) -> None:
+        retry = None
         if self.settings.sim_enabled:  # the simulated city: take its references like an installer
             ensure_sim_refs(cam.id, cam.kind.value, cam.source)
+            if missing_sim_refs(cam.id, cam.kind.value, cam.source):
+                retry = time.monotonic() + REFS_RETRY_S  # the simulator may still be starting
         grabber = Grabber(cam.id, cam.source, self.capture_cfg)
         grabber.start()
-        has_garbage = self.detector.has_garbage if self.detector else False
-        pipe = CameraPipeline(cam, self._tps.get(cam.site or ""), load_refs(cam.id), self.rules, has_garbage)
-        self.held[cam.id] = Held(cam, grabber, pipe)
+        self.held[cam.id] = Held(cam, grabber, self._pipeline(cam), refs_retry_at=retry)
         log.info("cameras: took %s (%s)", cam.id, mask_url(cam.source))
+
+    def _pipeline(self, cam: Camera) -> CameraPipeline:
+        has_garbage = self.detector.has_garbage if self.detector else False
+        return CameraPipeline(cam, self._tps.get(cam.site or ""), load_refs(cam.id), self.rules, has_garbage)
+
+    def _retry_sim_refs(self, h: Held, now: float) -> None:
+        """Take the references the simulator could not give at start; with them, the
+        camera's analysis starts afresh (fill from the empty site, door from the shut door)."""
+        cam = h.camera
+        if ensure_sim_refs(cam.id, cam.kind.value, cam.source):
+            h.pipeline = self._pipeline(cam)
+        h.refs_retry_at = (now + REFS_RETRY_S
+                           if missing_sim_refs(cam.id, cam.kind.value, cam.source) else None)
 
     def _drop(self, cid: str) -> None:
         held = self.held.pop(cid, None)
@@ -122,6 +138,8 @@ class CameraWorker(LoopWorker):
         local_now = datetime.now(self.settings.tz)
         todo: list[Held] = []
         for h in self.held.values():
+            if h.refs_retry_at is not None and now >= h.refs_retry_at:
+                self._retry_sim_refs(h, now)
             frame = h.grabber.latest()
             if frame is None or frame.seq == h.last_seq or now - frame.mono >= NO_SIGNAL_S:
                 if frame is not None and now - frame.mono >= self.capture_cfg.watchdog_s:
