@@ -26,7 +26,10 @@ def show_table(df: pd.DataFrame, columns: dict[str, str], *, key: str,
             + age_text(None if pd.isna(a) else a, lang()))
     for column in view.columns:
         if pd.api.types.is_float_dtype(view[column]):
-            view[column] = view[column].round(1)
+            values = view[column].dropna()
+            # counts with a gap arrive as floats (NaN): show 3, not 3.0
+            whole = not values.empty and bool((values == values.round()).all())
+            view[column] = view[column].astype("Int64") if whole else view[column].round(1)
     view = view.astype(object).where(view.notna(), "–")  # no 'None' in front of the mayor
     view = view.rename(columns={c: t(k) for c, k in columns.items()})
     st.dataframe(view, hide_index=True, width="stretch", key=key, height=height)

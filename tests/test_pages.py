@@ -251,3 +251,19 @@ def test_custom_history_range(app: AppTest, store: Store, session) -> None:
     assert not app.exception, app.exception
     table = next(d.value for d in app.dataframe if "Hari tidak buka" in d.value.columns)
     assert list(table["Hari tidak buka"]) == [1]  # only the day inside the range
+
+
+def test_table_counts_with_gaps_are_whole_numbers() -> None:
+    """A count column with a missing value arrives as floats: shown 3, not 3.0; '–' for none."""
+    def table_app() -> None:
+        import pandas as pd
+
+        from components.tables import show_table
+
+        show_table(pd.DataFrame({"name": ["a", "b"], "waiting": [3.0, None], "speed": [1.26, None]}),
+                   {"name": "col.name", "waiting": "col.waiting", "speed": "col.speed"}, key="t")
+
+    at = AppTest.from_function(table_app).run()
+    assert not at.exception, at.exception
+    rows = at.dataframe[0].value.astype(str).values.tolist()
+    assert rows == [["a", "3", "1.3"], ["b", "–", "–"]]
