@@ -16,6 +16,20 @@ def local_time(df: pd.DataFrame, column: str, tz: ZoneInfo = WIT) -> pd.DataFram
     return df.assign(**{column: pd.to_datetime(df[column], utc=True).dt.tz_convert(tz)})
 
 
+def break_gaps(df: pd.DataFrame, x: str, y: str, group: str,
+               gap: pd.Timedelta = pd.Timedelta(minutes=15)) -> pd.DataFrame:
+    """``df`` with an empty ``y`` after every point followed by a silence longer than
+    ``gap`` in its ``group``, so a line chart shows the hole (workers down, camera
+    offline) instead of drawing a straight line across it."""
+    if df.empty:
+        return df
+    df = df.sort_values([group, x])
+    after = df[x].shift(-1) - df[x]
+    holes = df[(df[group] == df[group].shift(-1)) & (after > gap)]
+    filler = holes.assign(**{x: holes[x] + gap / 2, y: float("nan")})
+    return pd.concat([df, filler]).sort_values([group, x], kind="stable")
+
+
 def counts_per_hour(minutes: pd.DataFrame, tz: ZoneInfo = WIT) -> pd.DataFrame:
     """Vehicles crossing counting lines per local hour and class (both directions)."""
     rows = []

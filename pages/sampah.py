@@ -15,7 +15,7 @@ from components.fmt import number, percent
 from components.history import range_picker
 from components.summaries import tps_table
 from components.tables import show_table
-from components.trends import local_time, tonnage
+from components.trends import break_gaps, local_time, tonnage
 from components.ui import focus, header, kpi, lang, live_or_banner, t
 
 require_page("sampah")
@@ -72,7 +72,7 @@ history = data.tps_fill_history(*span)
 if history.empty:
     st.info(t("no_data"))
 else:
-    history = local_time(history, "at", data.settings().tz)
+    history = break_gaps(local_time(history, "at", data.settings().tz), "at", "fill", "tps_id")
     st.plotly_chart(build_timeline(history.assign(name=history["tps_id"].map(names)), "at", "fill",
                                    "name", {"at": t("col.at_wit"), "fill": t("col.fill"),
                                             "name": t("col.name")}, percent=True),

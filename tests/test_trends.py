@@ -53,3 +53,18 @@ def test_chart_times_are_wit() -> None:
     assert [str(x) for x in got] == ["2026-11-24 13:27:00+09:00", "2026-11-25 08:00:00+09:00"]
     aware = pd.DataFrame({"at": [datetime(2026, 11, 24, 4, 27, tzinfo=UTC)]})
     assert str(local_time(aware, "at")["at"][0]) == "2026-11-24 13:27:00+09:00"
+
+
+def test_a_silence_breaks_the_line() -> None:
+    from components.trends import break_gaps
+
+    at = pd.to_datetime(["2026-11-24 08:00", "2026-11-24 08:05", "2026-11-24 10:00",
+                         "2026-11-24 08:00", "2026-11-24 08:10"]).tz_localize("UTC")
+    df = pd.DataFrame({"tps_id": ["a", "a", "a", "b", "b"], "at": at,
+                       "fill": [0.1, 0.2, 0.3, 0.5, 0.6]})
+    got = break_gaps(df, "at", "fill", "tps_id")
+    a = got[got["tps_id"] == "a"]
+    assert len(a) == 4 and pd.isna(a["fill"].iloc[2])  # a hole between 08:05 and 10:00
+    assert a["at"].is_monotonic_increasing
+    assert got[got["tps_id"] == "b"]["fill"].notna().all()  # 10 min apart: one line
+    assert break_gaps(df.iloc[:0], "at", "fill", "tps_id").empty
