@@ -55,7 +55,7 @@ def test_sim_empty_reference_and_capture(tmp_path):
     city = SimCity([SimCamera("cam-t", "tps")], seed=7, speed=60, start=start)
     scene = city.scenes["cam-t"]
     lumps = len(scene.blobs)
-    empty = cv2.imdecode(np.frombuffer(city.empty_jpeg("cam-t"), np.uint8), cv2.IMREAD_COLOR)
+    empty = cv2.imdecode(np.frombuffer(city.reference_jpeg("cam-t", "empty"), np.uint8), cv2.IMREAD_COLOR)
     assert len(scene.blobs) == lumps > 0  # the scene itself is untouched
     frame = cv2.imdecode(np.frombuffer(city.jpeg("cam-t").data, np.uint8), cv2.IMREAD_COLOR)
     x0, y0, x1, y1 = PILE

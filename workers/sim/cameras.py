@@ -242,10 +242,6 @@ class SimCity:
                     setattr(scene, k, v)
         return cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
 
-    def empty_jpeg(self, cid: str) -> bytes:
-        """The empty-site reference (see :meth:`reference_jpeg`)."""
-        return self.reference_jpeg(cid, "empty")
-
     def truth(self, cid: str) -> dict[str, Any]:
         """Ground truth of ``cid`` plus the served frame size and fault mode."""
         scene = self.scenes[cid]
