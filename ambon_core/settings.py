@@ -47,7 +47,10 @@ class Settings(BaseSettings):
     )
     model_format: str = Field("onnx", description="pytorch | onnx | openvino (onnx: 1.5x less CPU)")
     inference_imgsz: int = Field(320, description="Detector input size in pixels.")
-    heartbeat_ttl_s: int = Field(15, description="A worker is dead after this long silent.")
+    heartbeat_ttl_s: int = Field(15, ge=1, description="A worker is dead after this long silent.")
+    supervisor_startup_grace_s: float = Field(
+        60, ge=0, description="A new child may stay silent this long (model load, streams "
+        "opening) before a missing heartbeat makes the supervisor restart it as stuck.")
     stream_maxlen: int = Field(2000, description="Approximate cap of every Redis stream.")
     ui_refresh_s: float = Field(3.0, description="Live panel refresh period.")
     ui_shared_cache_s: float = Field(1.0, description="Live reads shared across sessions.")

@@ -169,6 +169,11 @@ class Store:
         pipe.sadd(f"{self.p}:workers", heartbeat.worker)
         pipe.execute()
 
+    def heartbeat(self, worker: str) -> Heartbeat | None:
+        """A worker's last heartbeat, or None once it expired (the worker is silent)."""
+        raw = self.r.get(self.key_heartbeat(worker))
+        return Heartbeat.model_validate_json(raw) if raw is not None else None
+
     def put_snapshot(self, camera_id: str, jpeg: bytes, ttl_s: int = 60) -> None:
         """Store a camera's latest snapshot. Callers pass only blurred frames."""
         self.r.set(self.key_snapshot(camera_id), jpeg, ex=ttl_s)

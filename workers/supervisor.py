@@ -1,7 +1,10 @@
-"""The supervisor: starts every configured child, restarts the dead, stops them all.
+"""The supervisor: starts every configured child, restarts the dead and the stuck, stops them all.
 
 Restarts back off (1, 2, 4 ... 30 s) and at most RESTART_BUDGET per minute per
-child. SIGTERM/SIGINT: terminate every child, kill what is left after the grace.
+child. A child that beats for itself but whose heartbeat has expired while Redis
+answered is stuck (alive but doing nothing, e.g. blocked inside a native call): it
+is killed and restarted like a dead one, as Frigate's watchdog does for a detector.
+SIGTERM/SIGINT: terminate every child, kill what is left after the grace.
 """
 
 from __future__ import annotations
@@ -50,6 +53,9 @@ class Supervisor:
         self.settings = settings
         self.stop = threading.Event()
         self.started = utcnow()
+        # Since when Redis has answered without a break: children cannot beat while it is
+        # down, so silence only counts once Redis has been back for a heartbeat TTL.
+        self.redis_up_since: float | None = None
 
     def _spawn(self, child: Child) -> None:
         env = {**os.environ, **child.spec.env, "PYTHONUNBUFFERED": "1"}
@@ -59,9 +65,15 @@ class Supervisor:
 
     def _check(self, child: Child, now: float) -> None:
         if child.proc is not None and child.proc.poll() is None:
-            if now - child.started_at > 60:
-                child.failures = 0  # it has been stable: forget old failures
-            return
+            if self._stuck(child, now):
+                log.warning("supervisor: %s (pid %s) alive but silent for %d s; restarting it",
+                            child.spec.name, child.proc.pid, self.settings.heartbeat_ttl_s)
+                child.proc.kill()  # stuck: it may not be able to handle SIGTERM
+                child.proc.wait()
+            else:
+                if now - child.started_at > 60:
+                    child.failures = 0  # it has been stable: forget old failures
+                return
         if child.proc is not None:
             log.warning("supervisor: %s exited with %s", child.spec.name, child.proc.returncode)
             child.proc, child.failures = None, child.failures + 1
@@ -70,6 +82,28 @@ class Supervisor:
         if now >= child.next_start and len(recent) < RESTART_BUDGET:
             child.restarts.append(now)
             self._spawn(child)
+
+    def _stuck(self, child: Child, now: float) -> bool:
+        """True when a self-beating child has been silent for a whole heartbeat TTL, counted
+        from its start (plus the start-up grace) and from Redis's return, whichever is later."""
+        if not child.spec.beats_itself or self.redis_up_since is None:
+            return False
+        quiet_from = max(child.started_at + self.settings.supervisor_startup_grace_s,
+                         self.redis_up_since)
+        if now - quiet_from < self.settings.heartbeat_ttl_s:
+            return False
+        try:
+            return self.store.heartbeat(child.spec.name) is None
+        except (redis.RedisError, OSError):
+            return False  # cannot tell; _watch_redis notices the outage
+
+    def _watch_redis(self, now: float) -> None:
+        try:
+            self.store.r.ping()
+            if self.redis_up_since is None:
+                self.redis_up_since = now
+        except (redis.RedisError, OSError):
+            self.redis_up_since = None
 
     def _beat(self) -> None:
         host, pid = socket.gethostname(), os.getpid()
@@ -106,6 +140,7 @@ class Supervisor:
         last_beat = 0.0
         while not self.stop.wait(1.0):
             now = time.monotonic()
+            self._watch_redis(now)
             for child in self.children:
                 self._check(child, now)
             self._rebuild_if_lost()
