@@ -164,7 +164,7 @@ def login_screen() -> None:
         if not _any_account():
             # a new installation: say how to make the first account (on the server, not here)
             st.info(t("login.no_accounts"), icon=":material/person_add:")
-            st.code("python -m workers.admin create --username admin --role admin", language="bash")
+            st.code("python -m workers admin create --username admin --role admin", language="bash")
 
 
 @st.cache_data(ttl=10, show_spinner=False)

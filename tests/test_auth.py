@@ -140,7 +140,7 @@ def test_workers_and_app_refuse_to_start_in_production(settings: Settings, store
 
 def test_admin_command(settings: Settings, session) -> None:
     def admin(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "workers.admin", *args], cwd=ROOT,
+        return subprocess.run([sys.executable, "-m", "workers", "admin", *args], cwd=ROOT,
                               input=stdin, capture_output=True, text=True, timeout=60)
 
     assert admin("create", "--username", "admin", "--role", "admin", "--password-stdin",

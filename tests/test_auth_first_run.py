@@ -22,7 +22,7 @@ def test_hint_on_a_new_installation(store: Store, session: Session) -> None:
     at = _login_page()
     assert not at.exception
     assert any("Belum ada akun" in i.value for i in at.info)
-    assert "workers.admin create --username admin --role admin" in at.code[0].value
+    assert "workers admin create --username admin --role admin" in at.code[0].value
 
 
 def test_no_hint_once_an_account_exists(store: Store, session: Session) -> None:

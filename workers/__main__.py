@@ -1,9 +1,10 @@
-"""Command line of the workers.
+"""The one command line of the system.
 
     python -m workers run [--only NAME ...] [--once] [--ui]   start (or run once) the workers
     python -m workers worker NAME [--once]                   one loop worker in the foreground
     python -m workers status [--json]                        what the workers last published
     python -m workers migrate                                bring the SQL schema up to date
+    python -m workers admin create|reset-password|...        dashboard accounts
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 import os
 import sys
 
+from ambon_core import accounts_cli
 from ambon_core.auth import InsecureSecret, check_production_secrets
 from ambon_core.db import DatabaseUnavailable, check, engine_for, migrate, session_factory
 from ambon_core.history import rebuild_live_state
@@ -112,8 +114,12 @@ def main(argv: list[str] | None = None) -> int:
     status = sub.add_parser("status", help="what the workers last published")
     status.add_argument("--json", action="store_true")
     sub.add_parser("migrate", help="bring the SQL schema up to date")
+    accounts_cli.add_arguments(sub.add_parser(
+        "admin", help="dashboard accounts (create, reset-password, disable, enable, set-role, list)",
+        description=accounts_cli.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
     args = parser.parse_args(argv)
-    handlers = {"run": cmd_run, "worker": cmd_worker, "status": cmd_status, "migrate": cmd_migrate}
+    handlers = {"run": cmd_run, "worker": cmd_worker, "status": cmd_status, "migrate": cmd_migrate,
+                "admin": accounts_cli.run}
     try:
         check_production_secrets(get_settings())  # PRODUCTION=true refuses default secrets
         return handlers[args.cmd](args)

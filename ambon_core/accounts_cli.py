@@ -1,11 +1,14 @@
-"""Accounts of the dashboard, from the server's shell.
+"""Accounts of the dashboard, from the server's shell (``python -m workers admin ...``).
 
-    python -m workers.admin create --username admin --role admin
-    python -m workers.admin create --username kadis.dinkes --role opd --opd dinkes
-    python -m workers.admin reset-password --username kadis.dinkes
-    python -m workers.admin disable|enable --username kadis.dinkes
-    python -m workers.admin set-role --username kadis.dinkes --role opd --opd dishub
-    python -m workers.admin list [--json]
+    python -m workers admin create --username admin --role admin
+    python -m workers admin create --username kadis.dinkes --role opd --opd dinkes
+    python -m workers admin reset-password --username kadis.dinkes
+    python -m workers admin disable|enable --username kadis.dinkes
+    python -m workers admin set-role --username kadis.dinkes --role opd --opd dishub
+    python -m workers admin list [--json]
+
+Accounts are not a worker's business: this lives beside ``ambon_core.auth``, and the one
+command line (``workers/__main__.py``) mounts it as its ``admin`` subcommand.
 
 Passwords are asked twice at a prompt, or read from the first line of standard input
 with ``--password-stdin`` (scripts); never from the command line, where they would sit
@@ -43,26 +46,26 @@ def _actor() -> str:
         return "cli"
 
 
-def _run(args: argparse.Namespace) -> int:
+def _apply(args: argparse.Namespace) -> int:
     settings = get_settings()
     known = {o.code for o in load_registry(settings.registry_path).opds if not o.partner}
     engine = engine_for(settings.database_url)
     check(engine)
     migrate(engine)  # the first admin is usually created on a fresh database
     with session_factory(engine)() as db:
-        if args.cmd == "create":
+        if args.account_cmd == "create":
             create_user(db, args.username, _password(args), args.role, args.opd, actor=_actor(),
                         known_opds=known, display_name=args.display_name)
-        elif args.cmd == "reset-password":
+        elif args.account_cmd == "reset-password":
             reset_password(db, args.username, _password(args), actor=_actor())
-        elif args.cmd in ("disable", "enable"):
-            set_active(db, args.username, args.cmd == "enable", actor=_actor())
-        elif args.cmd == "set-role":
+        elif args.account_cmd in ("disable", "enable"):
+            set_active(db, args.username, args.account_cmd == "enable", actor=_actor())
+        elif args.account_cmd == "set-role":
             set_role(db, args.username, args.role, args.opd, actor=_actor(), known_opds=known)
         else:
             _print_users(db, as_json=args.json)
             return 0
-    sys.stdout.write(f"ok: {args.cmd} {args.username}\n")
+    sys.stdout.write(f"ok: {args.account_cmd} {args.username}\n")
     return 0
 
 
@@ -82,10 +85,9 @@ def _print_users(db, *, as_json: bool) -> None:
                          f"login terakhir {r['last_login_at'] or '-'}\n")
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m workers.admin", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="cmd", required=True)
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The ``admin`` subcommand's own subcommands."""
+    sub = p.add_subparsers(dest="account_cmd", required=True)
     for name in ("create", "reset-password", "disable", "enable", "set-role"):
         cmd = sub.add_parser(name)
         cmd.add_argument("--username", required=True)
@@ -98,20 +100,15 @@ def parser() -> argparse.ArgumentParser:
         if name == "create":
             cmd.add_argument("--display-name")
     sub.add_parser("list").add_argument("--json", action="store_true")
-    return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+def run(args: argparse.Namespace) -> int:
+    """Carry out one account command; a refusal is one line on stderr and exit code 2."""
     try:
-        return _run(args)
+        return _apply(args)
     except (AuthError, RegistryError, DatabaseUnavailable) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
     except (KeyboardInterrupt, EOFError):
         sys.stderr.write("dibatalkan\n")
         return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
