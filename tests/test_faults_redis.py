@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,6 +46,33 @@ def wait_for(predicate, timeout: float = 20.0, every: float = 0.2):
             return value
         time.sleep(every)
     raise AssertionError("condition not met in time")
+
+
+class ProcessOutput:
+    """Collects a child's output lines as they come, so a test can wait for a log line
+    (an event) instead of sleeping for as long as it hopes the event takes."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.lines: list[str] = []
+        self.changed = threading.Condition()
+        threading.Thread(target=self._read, args=(proc,), daemon=True).start()
+
+    def _read(self, proc: subprocess.Popen[bytes]) -> None:
+        for raw in proc.stdout:
+            with self.changed:
+                self.lines.append(raw.decode(errors="replace"))
+                self.changed.notify_all()
+
+    def wait_for(self, *needles: str, timeout: float = 30.0) -> None:
+        """Block until every needle has appeared in some line."""
+        def seen() -> bool:
+            return all(any(n in line for line in self.lines) for n in needles)
+        with self.changed:
+            assert self.changed.wait_for(seen, timeout), f"never logged: {needles}"
+
+    def text(self) -> str:
+        with self.changed:
+            return "".join(self.lines)
 
 
 class RedisProc:
@@ -106,6 +134,7 @@ def test_redis_restart_workers_reconnect_and_state_is_rebuilt(settings: Settings
            "LOG_LEVEL": "WARNING"}
     sup = subprocess.Popen([sys.executable, "-m", "workers", "run", "--only", "status"], cwd=ROOT,
                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output = ProcessOutput(sup)
     store = Store(own_redis.client(), settings.key_prefix)
     try:
         def alive() -> dict | None:
@@ -118,21 +147,19 @@ def test_redis_restart_workers_reconnect_and_state_is_rebuilt(settings: Settings
         before = wait_for(alive, 40)
         assert set(before["live"].incidents) == {"112-open"}  # rebuilt at start
         own_redis.kill()
-        time.sleep(2.0)  # workers see the outage and back off (at most TTL/3 = 2 s)
+        # both the worker and the supervisor have met the outage (their log says so)
+        output.wait_for("status: turn failed", "supervisor: heartbeat failed")
         own_redis.start()
-        t0 = time.monotonic()
-        rebuilt = wait_for(lambda: (s := store.read_live()).incidents and s, 10, 0.05)
-        rebuild_s = time.monotonic() - t0
-        after = wait_for(alive, 10)
-        back_s = time.monotonic() - t0
+        # the wait bounds are generous limits, not measurements: the figures are in soak.py
+        rebuilt = wait_for(lambda: (s := store.read_live()).incidents and s, 20, 0.05)
+        after = wait_for(alive, 20)
     finally:
         sup.send_signal(signal.SIGTERM)
-        out = sup.communicate(timeout=15)[0].decode(errors="replace")
+        sup.wait(15)
+        out = output.text()
     assert sup.returncode == 0, out[-2000:]
-    assert rebuild_s < 3.0, f"live state rebuilt {rebuild_s:.1f} s after Redis came back"
     assert set(rebuilt.incidents) == {"112-open"} and set(rebuilt.alerts) == {"gempa:1"}
     assert rebuilt.tps["tps-test"].fill == 0.7
-    assert back_s < 6.0, f"heartbeats resumed only after {back_s:.1f} s"
     assert after["status"] == before["status"], "the worker was restarted instead of reconnecting"
     assert after["supervisor"] == before["supervisor"]
     assert "Traceback" not in out, out[-2000:]
@@ -157,13 +184,13 @@ def test_dashboard_banner_while_redis_is_down_then_recovers(settings: Settings,
     assert not app.exception and not app.error
     assert app.metric, "no live tiles"
     own_redis.kill()
-    time.sleep(1.1)  # past the shared one-second live cache
+    st.cache_data.clear()  # the next refresh period: the shared live read is not reused
     app.run()
     assert not app.exception, app.exception
     assert app.error, "no banner while Redis is down"
     own_redis.start()
     store.put(Incident(incident_id="112-1", category="banjir", title="Banjir di Batu Merah"))
-    time.sleep(1.1)
+    st.cache_data.clear()
     app.run()
     assert not app.exception and not app.error
     assert app.metric
