@@ -11,10 +11,11 @@ import streamlit as st
 from ambon_core.access import can_view
 from ambon_core.registry import RegistryError
 from components import data
-from components.auth import gate
 from components.i18n import translate
 from components.kiosk import KioskPlan, rotate
+from components.login import gate
 from components.nav import ADMIN_PAGE, PAGES
+from components.text import plain
 from components.ui import apply_style, lang
 
 st.set_page_config(page_title="Pusat Komando Kota Ambon", page_icon=":material/location_city:",
@@ -23,7 +24,7 @@ st.set_page_config(page_title="Pusat Komando Kota Ambon", page_icon=":material/l
 try:
     data.registry()
 except RegistryError as exc:
-    st.error(f"Registry: {exc}")
+    st.error(f"Registry: {plain(exc)}")
     st.stop()
 
 kiosk = KioskPlan.from_query(st.query_params)

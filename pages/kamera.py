@@ -3,12 +3,13 @@
 import streamlit as st
 
 from components import data
-from components.alerts import plain
-from components.auth import require_page
+from components.authz import require_page
 from components.fmt import wit_time
+from components.page import header, live_or_banner
 from components.summaries import camera_table
 from components.tables import show_table
-from components.ui import header, live_or_banner, status_text, t
+from components.text import plain
+from components.ui import status_text, t
 
 require_page("kamera")
 header("page.kamera")
