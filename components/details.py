@@ -7,7 +7,7 @@ import streamlit as st
 
 from ambon_core.store import LiveState
 from components import data
-from components.fmt import age_text, percent, wit_time
+from components.fmt import age_text, number, percent, wit_time
 from components.history import RANGES
 from components.text import plain
 from components.ui import age_caption, lang, status_text, t, t_or
@@ -65,7 +65,7 @@ def camera_detail(camera_id: str, live: LiveState) -> None:
             if state:
                 counts = ", ".join(f"{t_or(f'class.{k}', k)}: {v}"
                                    for k, v in sorted(state.objects.items())) or "-"
-                st.text(f"{counts}\n{t('col.fps')}: {state.infer_fps:.1f} · "
+                st.text(f"{counts}\n{t('col.fps')}: {number(state.infer_fps, 1, lang())} · "
                         f"{t('col.last_frame')}: {wit_time(state.last_frame_at)}")
             age_caption(state.updated_at if state else None, data.settings().ui_refresh_s)
         with right:

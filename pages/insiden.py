@@ -15,6 +15,7 @@ from components.export_ui import open_data_download
 from components.fmt import age_text, wit_time
 from components.history import range_picker
 from components.page import header, live_or_banner
+from components.scope import scoped_incidents
 from components.session import viewer
 from components.summaries import incident_table
 from components.tables import show_table
@@ -98,7 +99,7 @@ def live_panel() -> None:
 live_panel()
 
 st.subheader(t("inc.response"))
-history = _filtered(data.incidents(*range_picker("inc_range", default="7d")))
+history = _filtered(scoped_incidents(data.incidents(*range_picker("inc_range", default="7d"))))
 target = {"call_to_dispatch": s.target_dispatch_min, "dispatch_to_scene": s.target_on_scene_min}
 by = st.segmented_control(t("inc.group"), ["agency", "category"], key="inc_by", default="agency",
                           format_func=lambda g: t(f"inc.by_{g}")) or "agency"
