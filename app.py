@@ -8,22 +8,25 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ambon_core import logs
 from ambon_core.access import can_view
 from ambon_core.registry import RegistryError
 from components import data
-from components.auth import gate
 from components.i18n import translate
 from components.kiosk import KioskPlan, rotate
+from components.login import gate
 from components.nav import ADMIN_PAGE, PAGES
+from components.text import plain
 from components.ui import apply_style, lang
 
+logs.install()  # idempotent; also when app.py runs without server.py (AppTest)
 st.set_page_config(page_title="Pusat Komando Kota Ambon", page_icon=":material/location_city:",
                    layout="wide", initial_sidebar_state="collapsed")
 
 try:
     data.registry()
 except RegistryError as exc:
-    st.error(f"Registry: {exc}")
+    st.error(f"Registry: {plain(exc)}")
     st.stop()
 
 kiosk = KioskPlan.from_query(st.query_params)

@@ -122,3 +122,44 @@ def incident_owner(category: str, departments: Iterable[object]) -> str | None:
         if not getattr(dept, "partner", False) and category in getattr(dept, "incident_categories", ()):
             return dept.code  # type: ignore[attr-defined]
     return None
+
+
+def acts_on_page(user: Principal | None, page: str) -> bool:
+    """May ``user`` act at all on ``page``? The overview is read-only for a department
+    head (their actions live on their own pages); mayor and admin act everywhere."""
+    if user is None or user.is_public or not can_view(user, page):
+        return False
+    if user.role == "opd":
+        return page in user.pages
+    return True
+
+
+def can_act_on_alert(user: Principal | None, action: str, alert_opd: str | None,
+                     target_opd: str | None = None) -> bool:
+    """Acting on an alert owned by ``alert_opd``: acknowledging needs the right on the
+    alert's department; instructing needs it too, and the right to instruct ``target_opd``."""
+    if not can_act(user, "acknowledge", alert_opd):
+        return False
+    return action == "acknowledge" or (action == "instruct" and can_act(user, "instruct",
+                                                                         target_opd))
+
+
+@dataclass(frozen=True)
+class AlertOffer:
+    """What the UI offers on one alert: nothing, acknowledge, and whom to instruct."""
+
+    acknowledge: bool
+    instruct_to: tuple[str, ...]
+
+    @property
+    def anything(self) -> bool:
+        return self.acknowledge or bool(self.instruct_to)
+
+
+def alert_offer(user: Principal | None, page: str, alert_opd: str | None,
+                departments: Iterable[str]) -> AlertOffer:
+    """The actions offered on an alert shown on ``page`` (only those that will be allowed)."""
+    if not acts_on_page(user, page) or not can_act_on_alert(user, "acknowledge", alert_opd):
+        return AlertOffer(False, ())
+    return AlertOffer(True, tuple(d for d in departments
+                                  if can_act_on_alert(user, "instruct", alert_opd, d)))

@@ -25,10 +25,12 @@ from sqlalchemy.orm import Session
 from ambon_core.access import LOGIN_ROLES
 from ambon_core.domain import utcnow
 from ambon_core.history import audit
-from ambon_core.models import AuthSession, User
+from ambon_core.models import AuthSession, LoginThrottle, User
 from ambon_core.settings import Settings
 
-LOCK_AFTER = 5  # failures in a row before the first lockout
+LOCK_AFTER = 5  # failures in a row of one client on one name before the first lockout
+CLIENT_LOCK_AFTER = 20  # failures of one client over all names (guessing many accounts)
+FORGET_S = 3600  # failures older than this (and no lock running) are forgotten
 LOCK_BASE_S = 30  # first lockout; doubles with each further failure
 LOCK_MAX_S = 3600
 MIN_PASSWORD = 10
@@ -89,11 +91,11 @@ def _verify(stored: str | None, password: str) -> bool:
         return False
 
 
-def lockout_s(failures: int) -> int:
+def lockout_s(failures: int, after: int = LOCK_AFTER) -> int:
     """Seconds locked after ``failures`` failures in a row: 0, then 30, 60, 120… (capped)."""
-    if failures < LOCK_AFTER:
+    if failures < after:
         return 0
-    return min(LOCK_MAX_S, LOCK_BASE_S * 2 ** (failures - LOCK_AFTER))
+    return min(LOCK_MAX_S, LOCK_BASE_S * 2 ** (failures - after))
 
 
 def normalise_username(username: str) -> str:
@@ -104,42 +106,80 @@ def find_user(db: Session, username: str) -> User | None:
     return db.scalars(select(User).where(User.username == normalise_username(username))).first()
 
 
+def _keys(client: str, name: str) -> dict[str, int]:
+    """Throttle keys of one attempt and the failures after which each one locks."""
+    client = (client or "?")[:100]
+    return {f"pair:{client}|{name}": LOCK_AFTER, f"client:{client}": CLIENT_LOCK_AFTER}
+
+
+def _rows(db: Session, keys: dict[str, int], now: datetime) -> dict[str, LoginThrottle]:
+    rows = {r.key: r for r in db.scalars(select(LoginThrottle).where(LoginThrottle.key.in_(keys)))}
+    for row in rows.values():  # an hour without failures forgets them
+        if now - row.last_failure_at > timedelta(seconds=FORGET_S) and (
+                row.locked_until is None or row.locked_until <= now):
+            row.failures, row.locked_until = 0, None
+    return rows
+
+
+def _wait_s(rows: dict[str, LoginThrottle], now: datetime) -> int:
+    waits = [int((r.locked_until - now).total_seconds()) + 1 for r in rows.values()
+             if r.locked_until is not None and r.locked_until > now]
+    return max(waits, default=0)
+
+
 def authenticate(db: Session, username: str, password: str, *, source: str = "ui",
-                 now: datetime | None = None) -> LoginResult:
-    """Check a login, count failures, lock with increasing delay; audits every outcome."""
+                 client: str = "local", now: datetime | None = None) -> LoginResult:
+    """Check a login; throttle per (client, name) and per client, whether the name exists
+    or not (OWASP ASVS anti-automation); audits every outcome.
+
+    Known and unknown names behave the same to the caller (same answers, same lockout,
+    an argon2 check either way), and a lock binds only the client that earned it, so a
+    stranger cannot lock the mayor out of her own tablet.
+    """
     now = now or utcnow()
     name = normalise_username(username)[:80] or "(kosong)"
-    user = find_user(db, name)
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        wait = int((user.locked_until - now).total_seconds()) + 1
-        audit(db, name, "login.locked", f"user:{name}", source=source, retry_after_s=wait)
+    keys = _keys(client, name)
+    rows = _rows(db, keys, now)
+    wait = _wait_s(rows, now)
+    if wait:
+        audit(db, name, "login.locked", f"user:{name}", source=source, client=client,
+              retry_after_s=wait)
         db.commit()
         return LoginResult(False, reason="locked", retry_after_s=wait)
+    user = find_user(db, name)
     if not _verify(user.password_hash if user else None, password):
-        return _failed(db, user, name, source, now)
+        return _failed(db, keys, rows, user, name, source, client, now)
     if not user.active:  # type: ignore[union-attr]
-        audit(db, name, "login.failed", f"user:{name}", reason="disabled", source=source)
+        audit(db, name, "login.failed", f"user:{name}", reason="disabled", source=source,
+              client=client)
         db.commit()
         return LoginResult(False, reason="disabled")
-    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now  # type: ignore[union-attr]
+    pair = next(iter(keys))
+    if pair in rows:
+        db.delete(rows[pair])  # this device knows the password: its count starts again
+    user.last_login_at = now  # type: ignore[union-attr]
     if _hasher.check_needs_rehash(user.password_hash):  # type: ignore[union-attr, arg-type]
         user.password_hash = _hasher.hash(password)  # type: ignore[union-attr]
-    audit(db, name, "login", f"user:{name}", source=source)
+    audit(db, name, "login", f"user:{name}", source=source, client=client)
     db.commit()
     return LoginResult(True, user=user)
 
 
-def _failed(db: Session, user: User | None, name: str, source: str, now: datetime) -> LoginResult:
+def _failed(db: Session, keys: dict[str, int], rows: dict[str, LoginThrottle], user: User | None,
+            name: str, source: str, client: str, now: datetime) -> LoginResult:
     reason = "unknown_user" if user is None else "bad_password"
-    audit(db, name, "login.failed", f"user:{name}", reason=reason, source=source)
-    if user is None:
-        db.commit()
-        return LoginResult(False, reason="bad_credentials")
-    user.failed_logins += 1
-    wait = lockout_s(user.failed_logins)
-    if wait:
-        user.locked_until = now + timedelta(seconds=wait)
-        audit(db, name, "lockout", f"user:{name}", failures=user.failed_logins, seconds=wait)
+    audit(db, name, "login.failed", f"user:{name}", reason=reason, source=source, client=client)
+    wait = 0
+    for key, after in keys.items():
+        row = rows.get(key)
+        if row is None:
+            row = LoginThrottle(key=key, failures=0, last_failure_at=now)
+            db.add(row)
+        row.failures, row.last_failure_at = row.failures + 1, now
+        if seconds := lockout_s(row.failures, after):
+            row.locked_until = now + timedelta(seconds=seconds)
+            audit(db, name, "lockout", key, failures=row.failures, seconds=seconds)
+            wait = max(wait, seconds)
     db.commit()
     return LoginResult(False, reason="locked" if wait else "bad_credentials", retry_after_s=wait)
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 def utcnow() -> datetime:
@@ -181,6 +181,17 @@ class Alert(_Live):
     raised_at: datetime = Field(default_factory=utcnow)
     lat: float | None = None
     lon: float | None = None
+
+    @model_validator(mode="after")
+    def _owner_from_spec(self) -> Alert:
+        """The owning department comes from the kind's spec (ambon_core.alert_kinds), also
+        for alerts written before it was set; only incident alerts carry their own."""
+        from ambon_core.alert_kinds import owner_of  # the specs import this module
+
+        owner = owner_of(self.kind)
+        if owner is not None:
+            self.opd = owner
+        return self
 
 
 class FeedStatus(_Live):

@@ -235,3 +235,18 @@ class AuthSession(Base):
     last_seen_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     end_reason: Mapped[str | None] = mapped_column(String(20))  # logout | idle | disabled
+
+
+class LoginThrottle(Base):
+    """Failed logins counted per key (ASVS anti-automation; ``ambon_core.auth``).
+
+    Keys are ``pair:<client>|<username>`` (one device guessing one account, whether the
+    account exists or not) and ``client:<client>`` (one device guessing many names), so
+    a stranger slows down only their own device, never the account's owner elsewhere.
+    """
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    last_failure_at: Mapped[datetime]

@@ -22,19 +22,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ambon_core.alert_kinds import ALERT_SPECS
 from ambon_core.models import AlertRecord, CameraMinute, IncidentRecord, TpsFill, WasteTrip
 
-ALERT_CATEGORY = {  # alert kind / incident category -> FIWARE Alert (category, subCategory)
-    "congestion": ("traffic", "trafficJam"), "accident_candidate": ("traffic", "carAccident"),
-    "illegal_parking": ("traffic", "illegalParking"), "tps_overflow": ("environment", "wasteOverflow"),
-    "dumping": ("environment", "illegalDumping"), "earthquake": ("naturalDisaster", "earthquake"),
-    "weather": ("weather", "rainfall"), "puskesmas_late": ("health", "facilityClosed"),
-    "queue_long": ("health", "longQueue"), "banjir": ("naturalDisaster", "flood"),
-    "tanah_longsor": ("naturalDisaster", "landslide"), "pohon_tumbang": ("weather", "fallenTree"),
-    "kebakaran": ("security", "fire"), "kecelakaan": ("traffic", "carAccident"),
-    "medis": ("health", "medicalEmergency"), "keamanan": ("security", "crime"),
-    "konflik_sosial": ("security", "civilDisturbance"), "listrik": ("environment", "powerOutage"),
+INCIDENT_CATEGORY = {  # 112 incident category -> FIWARE Alert (category, subCategory)
+    "banjir": ("naturalDisaster", "flood"), "tanah_longsor": ("naturalDisaster", "landslide"),
+    "pohon_tumbang": ("weather", "fallenTree"), "kebakaran": ("security", "fire"),
+    "kecelakaan": ("traffic", "carAccident"), "medis": ("health", "medicalEmergency"),
+    "keamanan": ("security", "crime"), "konflik_sosial": ("security", "civilDisturbance"),
+    "listrik": ("environment", "powerOutage"),
 }
+# alert kind (from its spec) or incident category -> FIWARE Alert (category, subCategory)
+ALERT_CATEGORY = {**{k.value: s.fiware for k, s in ALERT_SPECS.items() if s.fiware},
+                  **INCIDENT_CATEGORY}
 SEVERITY = {1: "low", 2: "medium", 3: "high"}
 CITY = "Kota Ambon"
 

@@ -12,15 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from ambon_core.alert_kinds import public_params
 from ambon_core.domain import Alert, AlertKind, CameraState, FeedStatus, Incident
 from ambon_core.store import LiveState
 
 # Alert parameters that name places, counts or public warnings, nothing personal.
-PUBLIC_ALERT_PARAMS = frozenset({
-    "name", "camera", "minutes_late", "waiting", "scheduled_open", "fill", "threshold",
-    "magnitude", "depth_km", "distance_km", "wilayah", "event", "area", "queue",
-    "congestion", "failures", "category", "polygon", "headline",
-})
+PUBLIC_ALERT_PARAMS = public_params()  # each kind's own list: ambon_core.alert_kinds
 COORD_DECIMALS = 2  # about 1 km: the neighbourhood, not the house
 
 

@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     auth_oidc: bool = Field(False, description="Also offer OpenID Connect login (st.login).")
     auth_oidc_role_claim: str = Field("ambon_role", description="ID-token claim with the role: "
                                       "walikota, admin or opd:<code>.")
+    session_recheck_s: float = Field(3.0, gt=0, description="A session's user and role are "
+                                     "re-read from SQL at least this often (actions: always).")
+    trust_proxy_headers: bool = Field(False, description="Take the client address for login "
+                                      "throttling from X-Forwarded-For (only behind our proxy).")
+    metrics_token: str | None = Field(None, description="Bearer token that opens "
+                                      "/_stcore/metrics (unset: closed, 404).")
 
     @field_validator("timezone")
     @classmethod

@@ -11,38 +11,45 @@ import streamlit as st
 from ambon_core.actions import ActionError, acknowledge, complete, instruct
 from ambon_core.domain import Alert
 from components import data
-from components.auth import authorize, may, viewer
+from components.authz import alert_offer, authorize, may
 from components.fmt import age_text, wit_time
-from components.ui import current_actor, lang, t
+from components.session import actor, viewer
+from components.text import plain
+from components.ui import lang, t
 
 
 def _department_codes() -> dict[str, str]:
     return {o.code: o.name for o in data.registry().opds}
 
 
-def render_alert_actions(alert: Alert, *, key: str) -> None:
-    """A popover with 'acknowledge', a note, and 'instruct a department' (only for those
-    who may act on the alert's department; each submit is checked again on the server)."""
-    targets = {c: n for c, n in _department_codes().items() if may("instruct", c)}
-    if not may("acknowledge", alert.opd) and not targets:
+def render_alert_actions(alert: Alert, *, key: str, page: str) -> None:
+    """A popover with 'acknowledge', a note, and 'instruct a department', offered only
+    when the viewer may act on this alert on this page (``access.alert_offer``); each
+    submit is checked again against SQL (``authz.authorize``)."""
+    offer = alert_offer(page, alert.opd)
+    if not offer.anything:
         return
+    target_of = f"alert:{alert.alert_id}"
     with st.popover(t("act.button"), icon=":material/assignment:", width="stretch"):
         with st.form(f"{key}_ack", border=False):
             note = st.text_input(t("act.note"), key=f"{key}_note", max_chars=1000)
             if st.form_submit_button(t("act.acknowledge"), icon=":material/done:") and \
-                    authorize("acknowledge", alert.opd, f"alert:{alert.alert_id}"):
-                _run(lambda s: acknowledge(s, alert.alert_id, current_actor(), note),
+                    authorize("acknowledge", alert.opd, target_of):
+                _run(lambda s: acknowledge(s, alert.alert_id, actor(), note),
                      t("act.acknowledged"))
-        opds = targets
+        names = _department_codes()
+        opds = {c: names[c] for c in offer.instruct_to}
+        if not opds:
+            return
         with st.form(f"{key}_instruct", border=False):
             target = st.selectbox(t("act.to_opd"), list(opds), key=f"{key}_opd",
                                   index=list(opds).index(alert.opd) if alert.opd in opds else 0,
                                   format_func=lambda c: opds[c])
             text = st.text_area(t("act.instruction"), key=f"{key}_text", max_chars=1000)
             if st.form_submit_button(t("act.send"), icon=":material/send:") and \
-                    authorize("instruct", target, f"alert:{alert.alert_id}"):
-                _run(lambda s: instruct(s, alert, target, text, current_actor(), set(opds)),
-                     t("act.sent", opd=opds.get(target, target)))
+                    authorize("instruct", target, target_of, alert_opd=alert.opd, on_alert=True):
+                _run(lambda s: instruct(s, alert, target, text, actor(), set(names)),
+                     t("act.sent", opd=plain(opds.get(target, target))))
 
 
 def render_instructions(opd: str | None, *, key: str, can_complete: bool,
@@ -71,7 +78,7 @@ def render_instructions(opd: str | None, *, key: str, can_complete: bool,
                     if st.button(t("act.done"), key=f"{key}_done_{item.id}",
                                  icon=":material/task_alt:") and \
                             authorize("complete", item.opd, f"instruction:{item.id}"):
-                        _run(lambda s, i=item: complete(s, i.id, current_actor(), opd),
+                        _run(lambda s, i=item: complete(s, i.id, actor(), opd),
                              t("act.marked_done"))
 
 
@@ -86,6 +93,6 @@ def _run(action, success: str) -> None:
         with data.session() as session:
             action(session)
     except ActionError as exc:
-        st.error(t("act.refused", reason=str(exc)))
+        st.error(t("act.refused", reason=plain(exc)))
         return
     st.toast(success, icon=":material/check:")

@@ -7,9 +7,11 @@ from collections.abc import Iterable
 import streamlit as st
 
 from ambon_core.domain import Alert
+from components.actions_ui import render_alert_actions
 from components.fmt import age_text, percent, wit_time
 from components.i18n import translate
 from components.nav import ALERT_PAGE, PAGES
+from components.text import plain
 from components.ui import lang, on_wall, t
 
 SEVERITY_ICON = {3: ":material/error:", 2: ":material/warning:", 1: ":material/info:"}
@@ -29,11 +31,13 @@ def sorted_alerts(alerts: Iterable[Alert]) -> list[Alert]:
     return sorted(alerts, key=lambda a: (-a.severity, a.raised_at))
 
 
-def render_alert_list(alerts: Iterable[Alert], *, key: str, limit: int = 8,
-                      links: bool = True, actions: bool = False) -> None:
-    """Alerts as touch-sized rows; feed text is escaped and shown as text, never as HTML."""
+def render_alert_list(alerts: Iterable[Alert], *, key: str, page: str, limit: int = 8,
+                      links: bool = True, actions: bool = True) -> None:
+    """Alerts as touch-sized rows on ``page``; feed text is shown as text, never as
+    Markdown or HTML. Actions appear only where the viewer may take them."""
     items = sorted_alerts(alerts)
     links = links and not on_wall()  # the wall has no one to tap, and its pages need a login
+    actions = actions and not on_wall()
     if not items:
         st.success(t("alerts.none"), icon=":material/check_circle:")
         return
@@ -48,21 +52,13 @@ def render_alert_list(alerts: Iterable[Alert], *, key: str, limit: int = 8,
             if links or actions:
                 left, right = st.columns(2)
             if links:
-                page = PAGES[ALERT_PAGE.get(alert.kind.value, "ringkasan")][0]
+                target = PAGES[ALERT_PAGE.get(alert.kind.value, "ringkasan")][0]
                 with left:
-                    st.page_link(page, label=t("alerts.open"), icon=":material/arrow_forward:",
+                    st.page_link(target, label=t("alerts.open"), icon=":material/arrow_forward:",
                                  query_params={"focus": alert.entity_id})
             if actions:
-                from components.actions_ui import render_alert_actions
-
                 with right:
-                    render_alert_actions(alert, key=f"{key}_{alert.alert_id}")
+                    render_alert_actions(alert, key=f"{key}_{alert.alert_id}", page=page)
     if len(items) > limit:
         st.caption(t("alerts.more", n=len(items) - limit))
 
-
-def plain(text: str) -> str:
-    """Escape Markdown so feed text cannot format itself, inject links or HTML."""
-    for ch in "\\`*_{}[]<>()#+-!|~:$":
-        text = text.replace(ch, "\\" + ch)
-    return text

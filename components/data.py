@@ -9,8 +9,7 @@ not ten.
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 import pandas as pd
 import redis
@@ -29,7 +28,6 @@ from ambon_core.models import (
     TpsFill,
     WasteTrip,
 )
-from ambon_core.open_data import export_domains
 from ambon_core.redis_server import connect
 from ambon_core.registry import Registry, load_registry
 from ambon_core.settings import Settings, get_settings
@@ -154,17 +152,6 @@ def waste_trips(since: datetime, until: datetime | None = None) -> pd.DataFrame:
     return _query(select(w.tps_id, w.truck_id, w.emptied_at, w.tonnage_kg)
                   .where(_between(w.emptied_at, since, until)).order_by(w.emptied_at),
                   ["tps_id", "truck_id", "emptied_at", "tonnage_kg"])
-
-
-@st.cache_data(ttl=60, show_spinner=False, max_entries=32)
-def open_data(domains: tuple[str, ...], day: date) -> list[dict[str, Any]] | None:
-    """One day's open-data entities of ``domains`` (None: the database did not answer)."""
-    try:
-        with session() as s:
-            return export_domains(s, day, settings().tz, domains)
-    except SQLAlchemyError as exc:
-        log.warning("open data read failed: %s", exc)
-        return None
 
 
 def open_instructions(opd: str | None = None) -> list[InstructionView]:

@@ -7,9 +7,9 @@ import streamlit as st
 
 from ambon_core.store import LiveState
 from components import data
-from components.alerts import plain
-from components.fmt import age_text, percent, wit_time
+from components.fmt import age_text, number, percent, wit_time
 from components.history import RANGES
+from components.text import plain
 from components.ui import age_caption, lang, status_text, t, t_or
 
 
@@ -29,13 +29,13 @@ def puskesmas_detail(pkm_id: str, live: LiveState) -> None:
     with st.container(border=True):
         left, right = st.columns([3, 2])
         with left:
-            st.subheader(pkm.name)
+            st.subheader(plain(pkm.name))
             st.markdown(status_text(state.status.value if state else None))
             if state:
                 facts = {"col.late": state.minutes_late, "col.waiting": state.waiting,
                          "col.staff": state.staff_checked_in,
                          "col.hours": f"{state.scheduled_open or '-'}–{state.scheduled_close or '-'}"}
-                st.markdown(" · ".join(f"{t(k)}: **{'-' if v is None else v}**"
+                st.markdown(" · ".join(f"{t(k)}: **{'-' if v is None else plain(v)}**"
                                        for k, v in facts.items()))
             age_caption(state.updated_at if state else None, data.settings().ui_refresh_s)
             changes = data.puskesmas_changes(data.range_start(RANGES[0]).replace(second=0,
@@ -58,14 +58,14 @@ def camera_detail(camera_id: str, live: LiveState) -> None:
     with st.container(border=True):
         left, right = st.columns([2, 3])
         with left:
-            st.subheader(cam.name)
+            st.subheader(plain(cam.name))
             st.markdown(status_text(state.status.value if state else None, "camera"))
             if state and state.congestion:
                 st.markdown(status_text(state.congestion.value, "congestion"))
             if state:
                 counts = ", ".join(f"{t_or(f'class.{k}', k)}: {v}"
                                    for k, v in sorted(state.objects.items())) or "-"
-                st.text(f"{counts}\n{t('col.fps')}: {state.infer_fps:.1f} · "
+                st.text(f"{counts}\n{t('col.fps')}: {number(state.infer_fps, 1, lang())} · "
                         f"{t('col.last_frame')}: {wit_time(state.last_frame_at)}")
             age_caption(state.updated_at if state else None, data.settings().ui_refresh_s)
         with right:
@@ -79,7 +79,7 @@ def tps_detail(tps_id: str, live: LiveState) -> None:
     with st.container(border=True):
         left, right = st.columns([2, 3])
         with left:
-            st.subheader(site.name)
+            st.subheader(plain(site.name))
             st.metric(t("col.fill"), percent(state.fill if state else None, lang()))
             st.caption(f"{t('col.threshold')}: {percent(site.overflow_threshold, lang())}")
             if state and state.last_emptied_at:

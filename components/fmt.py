@@ -1,11 +1,31 @@
-"""Formatting for people: ages, WIT times, Indonesian numbers. Pure functions."""
+"""Formatting for people: ages, city-time clocks, numbers in the reader's language. Pure.
+
+Numbers and dates go through Babel with the CLDR data of ``id_ID`` (1.234,5) or ``en``
+(1,234.5), so one screen never mixes "4.5" and "30,4". Times are shown in the city's
+time zone (the ``TIMEZONE`` setting, WIT for Ambon) with that zone's own abbreviation.
+"""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-WIT = ZoneInfo("Asia/Jayapura")
+from babel.dates import format_datetime
+from babel.numbers import format_decimal
+
+from ambon_core.settings import get_settings
+
+LOCALES = {"id": "id_ID", "en": "en"}
+
+
+def city_tz() -> ZoneInfo:
+    """The city's time zone, from the settings (``TIMEZONE``)."""
+    return get_settings().tz
+
+
+def _locale(lang: str) -> str:
+    return LOCALES.get(lang, LOCALES["id"])
 
 
 def age_text(seconds: float | None, lang: str = "id") -> str:
@@ -19,22 +39,22 @@ def age_text(seconds: float | None, lang: str = "id") -> str:
     return f"{int(seconds)} {'dtk' if lang == 'id' else 's'}"
 
 
-def wit_time(moment: datetime | None, with_date: bool = False) -> str:
-    """A moment as WIT wall-clock time, e.g. '08:20 WIT'."""
+def wit_time(moment: datetime | None, with_date: bool = False, lang: str = "id",
+             tz: ZoneInfo | None = None) -> str:
+    """A moment as the city's wall-clock time, e.g. '08:20 WIT' or '02/12 08:20 WIT'."""
     if moment is None:
         return "-"
-    local = moment.astimezone(WIT)
-    return local.strftime("%d/%m %H:%M WIT" if with_date else "%H:%M WIT")
+    local = moment.astimezone(tz or city_tz())
+    clock = format_datetime(local, "dd/MM HH:mm" if with_date else "HH:mm", locale=_locale(lang))
+    return f"{clock} {local.tzname()}"
 
 
 def number(value: float | int | None, decimals: int = 0, lang: str = "id") -> str:
-    """Indonesian grouping: 1.234,5 (English: 1,234.5)."""
-    if value is None:
+    """Grouping and decimal mark of the language: 1.234,5 (English: 1,234.5); '-' for none."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
-    text = f"{value:,.{decimals}f}"
-    if lang == "id":
-        text = text.replace(",", "_").replace(".", ",").replace("_", ".")
-    return text
+    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+    return format_decimal(value, format=pattern, locale=_locale(lang))
 
 
 def percent(fraction: float | None, lang: str = "id") -> str:

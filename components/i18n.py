@@ -185,10 +185,10 @@ TEXT: dict[str, dict[str, str]] = {
     "export.day": {"id": "Tanggal (WIT)", "en": "Date (WIT)"},
     "export.format": {"id": "Format", "en": "Format"},
     "export.button": {"id": "Unduh {fmt}", "en": "Download {fmt}"},
-    "export.rows": {"id": "{n} baris · agregat tanpa data pribadi, nama kolom FIWARE",
-                    "en": "{n} rows · aggregates without personal data, FIWARE field names"},
-    "export.unavailable": {"id": "Basis data tidak menjawab; coba lagi sebentar.",
-                           "en": "The database did not answer; try again shortly."},
+    "export.on_click": {"id": "Agregat tanpa data pribadi, nama kolom FIWARE · berkas dibuat saat "
+                        "tombol ditekan dan dicatat di log audit",
+                        "en": "Aggregates without personal data, FIWARE field names · the file "
+                        "is made when you press the button and recorded in the audit log"},
     "tps.fill_history": {"id": "Riwayat keterisian TPS", "en": "Dump point fill history"},
     "traffic.counts": {"id": "Kendaraan melintas per jam", "en": "Vehicles crossing per hour"},
     "filter.category": {"id": "Kategori", "en": "Category"},

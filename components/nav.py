@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ambon_core.alert_kinds import ALERT_SPECS
+
 PAGES: dict[str, tuple[str, str, str]] = {
     "ringkasan": ("pages/ringkasan.py", "page.ringkasan", ":material/dashboard:"),
     "puskesmas": ("pages/puskesmas.py", "page.puskesmas", ":material/local_hospital:"),
@@ -14,11 +16,5 @@ PAGES: dict[str, tuple[str, str, str]] = {
 # Accounts and the audit log: admins only, never in the wall screen's playlist.
 ADMIN_PAGE = ("pages/admin.py", "page.admin", ":material/admin_panel_settings:")
 
-# Which page shows an alert of each kind (tapping an alert goes there).
-ALERT_PAGE = {
-    "puskesmas_late": "puskesmas", "queue_long": "puskesmas",
-    "congestion": "lalu_lintas", "accident_candidate": "lalu_lintas",
-    "illegal_parking": "lalu_lintas", "tps_overflow": "sampah", "dumping": "sampah",
-    "incident": "insiden", "earthquake": "insiden", "weather": "insiden",
-    "camera_offline": "kamera", "feed_degraded": "ringkasan",
-}
+# Which page shows an alert of each kind (tapping an alert goes there): from the specs.
+ALERT_PAGE = {kind.value: spec.page for kind, spec in ALERT_SPECS.items()}

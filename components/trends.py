@@ -7,12 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-WIT = ZoneInfo("Asia/Jayapura")
+from components.fmt import city_tz
 
 
-def local_time(df: pd.DataFrame, column: str, tz: ZoneInfo = WIT) -> pd.DataFrame:
+def local_time(df: pd.DataFrame, column: str, tz: ZoneInfo | None = None) -> pd.DataFrame:
     """``df`` with ``column`` in local time (naive values are UTC, as SQLite returns them),
     so a chart's time axis reads the city's clock, not UTC."""
+    tz = tz or city_tz()  # the TIMEZONE setting
     return df.assign(**{column: pd.to_datetime(df[column], utc=True).dt.tz_convert(tz)})
 
 
@@ -30,8 +31,9 @@ def break_gaps(df: pd.DataFrame, x: str, y: str, group: str,
     return pd.concat([df, filler]).sort_values([group, x], kind="stable")
 
 
-def counts_per_hour(minutes: pd.DataFrame, tz: ZoneInfo = WIT) -> pd.DataFrame:
+def counts_per_hour(minutes: pd.DataFrame, tz: ZoneInfo | None = None) -> pd.DataFrame:
     """Vehicles crossing counting lines per local hour and class (both directions)."""
+    tz = tz or city_tz()  # the TIMEZONE setting
     rows = []
     for minute, crossings in zip(minutes.get("minute", []), minutes.get("crossings", []),
                                  strict=True):
@@ -44,9 +46,10 @@ def counts_per_hour(minutes: pd.DataFrame, tz: ZoneInfo = WIT) -> pd.DataFrame:
     return pd.DataFrame(rows).groupby(["hour", "class"], as_index=False)["count"].sum()
 
 
-def punctuality(changes: pd.DataFrame, tz: ZoneInfo = WIT) -> pd.DataFrame:
+def punctuality(changes: pd.DataFrame, tz: ZoneInfo | None = None) -> pd.DataFrame:
     """Per puskesmas over the range: days it opened, days it opened late, mean and worst
     lateness in minutes, days it never opened while due (a 'belum_buka' without 'buka')."""
+    tz = tz or city_tz()  # the TIMEZONE setting
     cols = ["puskesmas_id", "days_open", "days_late", "mean_late_min", "max_late_min",
             "days_not_opened"]
     if changes.empty:
@@ -76,8 +79,9 @@ def punctuality(changes: pd.DataFrame, tz: ZoneInfo = WIT) -> pd.DataFrame:
     return pd.DataFrame(out, columns=cols)
 
 
-def tonnage(trips: pd.DataFrame, tz: ZoneInfo = WIT) -> pd.DataFrame:
+def tonnage(trips: pd.DataFrame, tz: ZoneInfo | None = None) -> pd.DataFrame:
     """Truck trips and tonnes delivered to the TPA per local day."""
+    tz = tz or city_tz()  # the TIMEZONE setting
     if trips.empty:
         return pd.DataFrame(columns=["day", "trips", "tonnes"])
     days = pd.to_datetime(trips["emptied_at"], utc=True).dt.tz_convert(tz).dt.date

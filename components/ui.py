@@ -1,4 +1,8 @@
-"""Small UI pieces used by every page: language, header, banners, tiles, badges, ages."""
+"""Small UI pieces used by every page: language, tiles, badges, ages, ``?focus=``.
+
+The base of the components: it imports no other component that draws (the page
+header and the live-state banner, which need the logged-in user, are in ``page``).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,9 @@ from datetime import datetime
 import streamlit as st
 
 from ambon_core.domain import utcnow
-from ambon_core.store import LiveState
-from components import data
-from components.fmt import age_text, is_stale, wit_time
+from components.fmt import age_text, is_stale
 from components.i18n import LANGS, TEXT, translate
+from components.text import plain
 
 STATUS_COLOURS = {"buka": "green", "belum_buka": "red", "tutup": "gray",
                   "tidak_diketahui": "orange", "lancar": "green", "padat": "orange",
@@ -69,43 +72,6 @@ def language_switch() -> None:
                          format_func=str.upper, label_visibility="collapsed")
 
 
-def header(page_key: str) -> None:
-    """Page title and the WIT clock; beside them the language switch and who is logged in
-    (one row, so the tablet keeps its height for the live panel)."""
-    if on_wall():
-        st.title(t(page_key))
-        st.caption(f"{t('now')}: {wit_time(utcnow(), with_date=True)}")
-        return
-    from components.auth import user_menu, viewer  # auth builds on this module
-
-    title_col, lang_col, user_col = st.columns([5, 1.3, 1.7], vertical_alignment="top")
-    with title_col:
-        st.title(t(page_key))
-        st.caption(f"{t('now')}: {wit_time(utcnow(), with_date=True)}")
-    with lang_col:
-        language_switch()
-    user = viewer()
-    if user is not None and not user.is_public:
-        with user_col:
-            user_menu(user)
-
-
-def live_or_banner() -> LiveState | None:
-    """The live state; when Redis is unreachable, a banner instead of a traceback."""
-    state = data.live()
-    if state is None:
-        st.error(t("banner.redis"), icon=":material/cloud_off:")
-        return None
-    from components import auth  # here: auth imports this module
-
-    auth.check_live()  # a live panel of a session that ended or lost its right re-gates
-    state = auth.scoped_live(state)  # the wall screen gets privacy.public_view
-    dead = sorted(name for name, hb in state.heartbeats.items() if hb is None)
-    if dead:
-        st.warning(t("banner.workers", names=", ".join(dead)), icon=":material/warning:")
-    return state
-
-
 def age_caption(updated_at: datetime | None, period_s: float) -> None:
     """'diperbarui 12 dtk lalu', marked 'data terlambat' past three periods."""
     if updated_at is None:
@@ -145,12 +111,6 @@ def on_wall() -> bool:
     return KioskPlan.from_query(st.query_params) is not None
 
 
-def current_actor() -> str:
-    """Who is acting, for the record (the logged-in user's name)."""
-    user = st.session_state.get("auth_user")
-    return getattr(user, "username", None) or "anonim"
-
-
 def focus(valid: set[str]) -> str | None:
     """The item named by ``?focus=`` (an alert tapped elsewhere), if it exists here.
 
@@ -161,5 +121,5 @@ def focus(valid: set[str]) -> str | None:
         return None
     if wanted in valid:
         return wanted
-    st.info(t("focus.unknown", item=str(wanted)[:60]), icon=":material/search_off:")
+    st.info(t("focus.unknown", item=plain(str(wanted)[:60])), icon=":material/search_off:")
     return None

@@ -4,33 +4,36 @@ import streamlit as st
 
 from ambon_core import auth as core
 from ambon_core.access import LOGIN_ROLES
-from components import auth, data
-from components.ui import header, t
+from components import admin_tables, data, session
+from components.authz import authorize, require_page
+from components.page import header
+from components.text import plain
+from components.ui import t
 
-auth.require_page("admin")
+require_page("admin")
 header("page.admin")
 city_opds = sorted(o.code for o in data.registry().opds if not o.partner)
 
 
 def _change(action, target: str) -> None:
     """One account change: allowed only for managers of users, refused changes nothing."""
-    if not auth.authorize("manage_users", None, target):
+    if not authorize("manage_users", None, target):
         return
     try:
-        with auth.db_session() as db:
+        with session.db() as db:
             action(db)
     except core.AuthError as exc:
-        st.error(t("admin.refused", reason=str(exc)))
+        st.error(t("admin.refused", reason=plain(exc)))
         return
     st.toast(t("admin.saved"), icon=":material/check:")
 
 
 users_tab, audit_tab = st.tabs([t("admin.users"), t("admin.audit")])
 with users_tab:
-    users = auth.users_table()
+    users = admin_tables.users_table()
     st.dataframe(users.rename(columns=lambda c: t(f"col.{c}") if c != "display_name"
                               else t("admin.display_name")), hide_index=True, key="admin_users")
-    me = auth.viewer().username
+    me = session.actor()
     with st.expander(t("admin.create"), icon=":material/person_add:"), \
             st.form("admin_create", clear_on_submit=True):
         name = st.text_input(t("col.username"), key="new_username", max_chars=80)
@@ -65,5 +68,5 @@ with audit_tab:
     left, right = st.columns(2)
     actor = left.text_input(t("admin.filter_actor"), key="audit_actor", max_chars=80)
     action = right.text_input(t("admin.filter_action"), key="audit_action", max_chars=60)
-    st.dataframe(auth.audit_table(actor, action).rename(columns=lambda c: t(f"col.{c}")),
+    st.dataframe(admin_tables.audit_table(actor, action).rename(columns=lambda c: t(f"col.{c}")),
                  hide_index=True, width="stretch", key="audit_table")

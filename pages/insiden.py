@@ -8,15 +8,18 @@ from ambon_core.response_times import summarize
 from components import data, maps
 from components.actions_ui import render_instructions
 from components.alerts import render_alert_list
-from components.auth import require_page, viewer
+from components.authz import require_page
 from components.city_map import render_deck
 from components.details import incident_detail
 from components.export_ui import open_data_download
 from components.fmt import age_text, wit_time
 from components.history import range_picker
+from components.page import header, live_or_banner
+from components.scope import scoped_incidents
+from components.session import viewer
 from components.summaries import incident_table
 from components.tables import show_table
-from components.ui import focus, header, kpi, lang, live_or_banner, t
+from components.ui import focus, kpi, lang, t
 
 require_page("insiden")
 header("page.insiden")
@@ -78,7 +81,7 @@ def live_panel() -> None:
         render_deck(layers, key="incident_map", height=340)
     with right, st.container(height=340, border=False):
         st.caption(t("inc.warnings"))
-        render_alert_list(warnings, key="bmkg_alerts", limit=5)
+        render_alert_list(warnings, key="bmkg_alerts", page="insiden", limit=5)
     show_table(df.assign(severity=df["severity"].map(lambda v: t(f"severity.{v}")),
                          status=df["status"].map(lambda v: t(f"incident.{v}")),
                          reported=df["reported_at"].map(wit_time),
@@ -96,7 +99,7 @@ def live_panel() -> None:
 live_panel()
 
 st.subheader(t("inc.response"))
-history = _filtered(data.incidents(*range_picker("inc_range", default="7d")))
+history = _filtered(scoped_incidents(data.incidents(*range_picker("inc_range", default="7d"))))
 target = {"call_to_dispatch": s.target_dispatch_min, "dispatch_to_scene": s.target_on_scene_min}
 by = st.segmented_control(t("inc.group"), ["agency", "category"], key="inc_by", default="agency",
                           format_func=lambda g: t(f"inc.by_{g}")) or "agency"

@@ -3,12 +3,13 @@
 import streamlit as st
 
 from components import data
-from components.alerts import plain
-from components.auth import require_page
-from components.fmt import wit_time
+from components.authz import require_page
+from components.fmt import number, wit_time
+from components.page import header, live_or_banner
 from components.summaries import camera_table
 from components.tables import show_table
-from components.ui import header, live_or_banner, status_text, t
+from components.text import plain
+from components.ui import lang, status_text, t
 
 require_page("kamera")
 header("page.kamera")
@@ -27,7 +28,7 @@ def camera_tile(row) -> None:
         st.image(jpeg, width="stretch")
     else:
         st.caption(t("snapshot.none") if row.status == "ok" else t("camera.no_signal"))
-    st.caption(f"{t('col.fps')} {row.fps or 0:.1f} · {t('col.last_frame')} "
+    st.caption(f"{t('col.fps')} {number(row.fps or 0, 1, lang())} · {t('col.last_frame')} "
                f"{wit_time(row.last_frame_at)}")
 
 

@@ -2,22 +2,24 @@
 
 import streamlit as st
 
-from ambon_core.domain import AlertKind, CameraKind
+from ambon_core.alert_kinds import kinds_on_page
+from ambon_core.domain import CameraKind
 from components import data, maps
 from components.actions_ui import render_instructions
 from components.alerts import render_alert_list
-from components.auth import require_page
+from components.authz import require_page
 from components.charts import build_counts_per_hour
 from components.city_map import render_deck
 from components.details import camera_detail
 from components.export_ui import open_data_download
 from components.history import range_picker
+from components.page import header, live_or_banner
 from components.summaries import CONGESTION_COLOUR, camera_table
 from components.tables import show_table
 from components.trends import counts_per_hour
-from components.ui import focus, header, kpi, live_or_banner, t, t_or
+from components.ui import focus, kpi, t, t_or
 
-TRAFFIC_ALERTS = {AlertKind.CONGESTION, AlertKind.ACCIDENT_CANDIDATE, AlertKind.ILLEGAL_PARKING}
+TRAFFIC_ALERTS = kinds_on_page("lalu_lintas")
 require_page("lalu_lintas")
 header("page.lalu_lintas")
 period = data.settings().ui_refresh_s
@@ -43,7 +45,7 @@ def live_panel() -> None:
         render_deck([maps.points_layer(mapped, "traffic", 90)], key="traffic_map", height=340)
     with right, st.container(height=340, border=False):
         render_alert_list([a for a in live.alerts.values() if a.kind in TRAFFIC_ALERTS],
-                          key="traffic_alerts", limit=6, actions=True)
+                          key="traffic_alerts", page="lalu_lintas", limit=6)
     df = df.assign(congestion=df["congestion"].map(
         lambda c: t(f"congestion.{c}") if c else t("no_data")))
     show_table(df, {"name": "col.camera", "kecamatan": "col.kecamatan",

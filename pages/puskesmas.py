@@ -2,17 +2,20 @@
 
 import streamlit as st
 
+from ambon_core.alert_kinds import kinds_on_page
 from components import data
 from components.actions_ui import render_instructions
 from components.alerts import render_alert_list
-from components.auth import require_page
+from components.authz import require_page
 from components.details import puskesmas_detail
 from components.history import range_picker
+from components.page import header, live_or_banner
 from components.summaries import puskesmas_table
 from components.tables import show_table
 from components.trends import punctuality
-from components.ui import focus, header, kpi, live_or_banner, t
+from components.ui import focus, kpi, t
 
+PKM_ALERTS = kinds_on_page("puskesmas")
 require_page("puskesmas")
 header("page.puskesmas")
 period = data.settings().ui_refresh_s
@@ -33,8 +36,8 @@ def live_panel() -> None:
                          strict=True):
         with col:
             kpi(t(f"status.{code}"), int(counts.get(code, 0)))
-    render_alert_list([a for a in live.alerts.values() if a.opd == "dinkes"],
-                      key="pkm_alerts", limit=5, actions=True)
+    render_alert_list([a for a in live.alerts.values() if a.kind in PKM_ALERTS],
+                      key="pkm_alerts", page="puskesmas", limit=5)
     df = df.assign(status=df["status"].map(lambda s: t(f"status.{s}")))
     show_table(df, {"name": "col.name", "kecamatan": "col.kecamatan", "status": "col.status",
                     "minutes_late": "col.late", "waiting": "col.waiting",

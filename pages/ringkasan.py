@@ -5,12 +5,13 @@ import streamlit as st
 from components import data
 from components.actions_ui import render_instructions
 from components.alerts import render_alert_list
-from components.auth import require_page
+from components.authz import require_page
 from components.city_map import render_city_map
 from components.export_ui import open_data_download
 from components.fmt import age_text
+from components.page import header, live_or_banner
 from components.summaries import kpis
-from components.ui import header, kpi, lang, live_or_banner, on_wall, t
+from components.ui import kpi, lang, on_wall, t
 
 require_page("ringkasan")
 header("page.ringkasan")
@@ -45,7 +46,7 @@ def live_panel() -> None:
         render_city_map(live, data.registry(), key="overview_map", height=height)
     with right, st.container(height=height, border=False):
         st.subheader(t("alerts.title"))
-        render_alert_list(live.alerts.values(), key="overview_alerts", actions=True)
+        render_alert_list(live.alerts.values(), key="overview_alerts", page="ringkasan")
 
 
 live_panel()

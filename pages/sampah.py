@@ -2,22 +2,24 @@
 
 import streamlit as st
 
-from ambon_core.domain import AlertKind
+from ambon_core.alert_kinds import kinds_on_page
 from components import data, maps
 from components.actions_ui import render_instructions
 from components.alerts import render_alert_list
-from components.auth import require_page
+from components.authz import require_page
 from components.charts import build_fill_bars, build_timeline
 from components.city_map import render_deck
 from components.details import tps_detail
 from components.export_ui import open_data_download
 from components.fmt import number, percent
 from components.history import range_picker
+from components.page import header, live_or_banner
 from components.summaries import tps_table
 from components.tables import show_table
 from components.trends import break_gaps, local_time, tonnage
-from components.ui import focus, header, kpi, lang, live_or_banner, t
+from components.ui import focus, kpi, lang, t
 
+WASTE_ALERTS = kinds_on_page("sampah")
 require_page("sampah")
 header("page.sampah")
 period = data.settings().ui_refresh_s
@@ -51,8 +53,8 @@ def live_panel() -> None:
         render_deck([maps.points_layer(mapped, "tps", 80)], key="tps_map", height=320)
     with right, st.container(height=320, border=False):
         render_alert_list([a for a in live.alerts.values()
-                           if a.kind in {AlertKind.TPS_OVERFLOW, AlertKind.DUMPING}],
-                          key="waste_alerts", limit=6, actions=True)
+                           if a.kind in WASTE_ALERTS],
+                          key="waste_alerts", page="sampah", limit=6)
     known = df.dropna(subset=["fill"])
     if not known.empty:
         st.plotly_chart(build_fill_bars(known, t("col.fill"), t("col.threshold")), key="fill_bars")

@@ -15,7 +15,7 @@ import logging
 import os
 import sys
 
-from ambon_core import accounts_cli
+from ambon_core import accounts_cli, logs
 from ambon_core.auth import InsecureSecret, check_production_secrets
 from ambon_core.db import DatabaseUnavailable, check, engine_for, migrate, session_factory
 from ambon_core.history import rebuild_live_state
@@ -101,6 +101,7 @@ def cmd_migrate(_: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.install()  # no credentials in any log line (ambon_core.logs)
     parser = argparse.ArgumentParser(prog="python -m workers", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)

@@ -69,7 +69,7 @@ def child_specs(settings: Settings, registry: Registry, *, only: set[str] | None
         specs = [s for s in specs if s.name in only or s.name.split("-")[0] in only]
     if ui:
         specs.append(ChildSpec("ui", [
-            py, "-m", "streamlit", "run", str(ROOT / "app.py"),
+            py, "-m", "streamlit", "run", str(ROOT / "server.py"),
             "--server.port", str(settings.streamlit_port), "--server.headless", "true"],
             beats_itself=False))
     return specs

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ambon_core.alert_kinds import kinds_raised_by
 from ambon_core.alerts import sync_alerts
 from ambon_core.domain import Alert, AlertKind, CameraState, CameraStatus
 from ambon_core.models import CameraMinute
@@ -34,8 +35,7 @@ log = logging.getLogger(__name__)
 LEASE_TTL_S = int(os.environ.get("CAMERA_LEASE_TTL_S", "15"))
 NO_SIGNAL_S = 10.0
 REFS_RETRY_S = 30.0
-ALERT_KINDS = (AlertKind.ACCIDENT_CANDIDATE, AlertKind.ILLEGAL_PARKING, AlertKind.DUMPING,
-               AlertKind.QUEUE_LONG, AlertKind.CONGESTION, AlertKind.CAMERA_OFFLINE)
+ALERT_KINDS = kinds_raised_by("cameras")  # from the specs: every kind this worker raises
 
 
 @dataclass
