@@ -46,7 +46,7 @@ def _supervisor(settings: Settings, store: Store, beat_every_s: float) -> Superv
     return Supervisor([spec], store, tuned)
 
 
-def _turn_until(sup: Supervisor, done, limit_s: float = 20.0) -> None:
+def _turn_until(sup: Supervisor, done, limit_s: float = 60.0) -> None:
     """Run the supervisor's 1 s check turn (faster here) until ``done()`` holds."""
     deadline = time.monotonic() + limit_s
     while not done():
