@@ -71,8 +71,9 @@ def targets(scene) -> list[tuple[str, tuple[float, float, float, float]]]:
         s = a.scale
         if a.cls == "person":
             h = 40 * s
-            out.append(("head, standing in the queue" if a.state == "wait" else "head", (a.x - 4.2 * s, a.y - 0.92 * h - 4.2 * s,
-                                 a.x + 4.2 * s, a.y - 0.87 * h + 3.6 * s)))
+            what = "head, standing in the queue" if a.state == "wait" else "head"
+            out.append((what, (a.x - 4.2 * s, a.y - 0.92 * h - 4.2 * s,
+                               a.x + 4.2 * s, a.y - 0.87 * h + 3.6 * s)))
         elif a.cls == "motorcycle":
             cx, cy, r = a.x - a.direction * 5 * s, a.y - 15.6 * s - 18 * s, 4.5 * s
             out.append(("head", (cx - r, cy - r, cx + r, cy + r)))
