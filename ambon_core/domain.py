@@ -75,6 +75,9 @@ class CameraState(_Live):
     reconnects: int = 0
     last_frame_at: datetime | None = None
     worker: str | None = None
+    analysis_withheld: str | None = Field(
+        None, description="Why the analysis values are not published: 'demo_model' = the "
+        "simulator-trained demo model on a real camera")
 
 
 class PuskesmasStatus(StrEnum):

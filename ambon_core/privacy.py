@@ -3,14 +3,24 @@
 Public means aggregates and places of the city, never people: no incident caller names,
 phone numbers, exact addresses or free text (feed titles and descriptions may carry all
 of them, so an incident is shown by its category only), no worker host names, no error
-texts (they may hold camera or feed URLs with network addresses). Camera snapshots are
-blurred by the workers before they reach Redis; nothing here shows any other picture.
+texts (they may hold camera or feed URLs with network addresses).
+
+The wall shows **no camera pixels at all**: camera snapshots are blurred by the workers
+before they reach Redis, but a blur can miss (a face in a window the background model
+learnt), and a wall in a public hall is photographed. ``public_view`` returns a
+:class:`PublicLiveState`, for which :func:`camera_pixels_allowed` is False; the UI's only
+way to a snapshot asks it first (``components.data.camera_snapshot``). Everything else
+passes through allow-lists: a field added later to ``LiveState`` or to a camera or feed
+state stays off the wall until it is named here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass
+from typing import TypeVar
+
+from pydantic import BaseModel
 
 from ambon_core.alert_kinds import public_params
 from ambon_core.domain import Alert, AlertKind, CameraState, FeedStatus, Incident
@@ -19,6 +29,24 @@ from ambon_core.store import LiveState
 # Alert parameters that name places, counts or public warnings, nothing personal.
 PUBLIC_ALERT_PARAMS = public_params()  # each kind's own list: ambon_core.alert_kinds
 COORD_DECIMALS = 2  # about 1 km: the neighbourhood, not the house
+# What of a camera's state the wall shows: its analysis and whether it is up (not which
+# host reads it, nor anything added to CameraState later).
+PUBLIC_CAMERA_FIELDS = ("camera_id", "kind", "status", "objects", "line_counts", "congestion",
+                        "occupancy", "mean_speed_px_s", "parking_occupied", "parking_total",
+                        "queue_len", "longest_wait_s", "door_open", "fill", "capture_fps",
+                        "infer_fps", "infer_ms", "skipped_frames", "reconnects", "last_frame_at",
+                        "analysis_withheld", "updated_at")
+PUBLIC_FEED_FIELDS = ("feed", "ok", "last_ok_at", "records", "consecutive_failures", "updated_at")
+
+
+@dataclass(frozen=True)
+class PublicLiveState(LiveState):
+    """The live state as a public screen gets it (built only by :func:`public_view`)."""
+
+
+def camera_pixels_allowed(live: LiveState) -> bool:
+    """Whether a screen showing ``live`` may show camera pictures: never the public wall."""
+    return not isinstance(live, PublicLiveState)
 
 
 def category_text(category: str) -> str:
@@ -52,26 +80,35 @@ def public_alert(alert: Alert, label: Callable[[str], str], incidents: dict[str,
     return alert.model_copy(update=update)
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def _only(model: M, fields: tuple[str, ...]) -> M:
+    """A new model of the same class holding only ``fields`` (the rest at their defaults)."""
+    return type(model).model_validate({k: getattr(model, k) for k in fields})
+
+
 def public_camera(state: CameraState) -> CameraState:
     """Camera analysis and up/down, without the worker (host) that reads it."""
-    return state.model_copy(update={"worker": None})
+    return _only(state, PUBLIC_CAMERA_FIELDS)
 
 
 def public_feed(status: FeedStatus) -> FeedStatus:
     """Feed health without its error text (which may hold a URL)."""
-    return status.model_copy(update={"last_error": None})
+    return _only(status, PUBLIC_FEED_FIELDS)
 
 
-def public_view(live: LiveState, category_label: Callable[[str], str] = category_text) -> LiveState:
-    """The live state as a public screen may show it (a new object; ``live`` is untouched)."""
+def public_view(live: LiveState, category_label: Callable[[str], str] = category_text) -> PublicLiveState:
+    """The live state as a public screen may show it (a new object; ``live`` is untouched):
+    only the fields named here, and no camera pixels (:func:`camera_pixels_allowed`)."""
     incidents = {f"publik-{n}": public_incident(i, category_label, n)
                  for n, i in enumerate(sorted(live.incidents.values(),
                                               key=lambda i: i.reported_at), start=1)}
     alerts = {a.alert_id: a for a in (public_alert(alert, category_label, live.incidents, n)
                                       for n, alert in enumerate(live.alerts.values(), start=1))}
-    return replace(
-        live, incidents=incidents, alerts=alerts,
+    return PublicLiveState(  # heartbeats stay empty: worker hosts and pids are not public
+        incidents=incidents, alerts=alerts,
         cameras={k: public_camera(c) for k, c in live.cameras.items()},
         feeds={k: public_feed(f) for k, f in live.feeds.items()},
-        heartbeats={},  # worker names, hosts and pids are not the public's business
-    )
+        puskesmas=dict(live.puskesmas), tps=dict(live.tps), attendance=dict(live.attendance),
+        read_at=live.read_at)

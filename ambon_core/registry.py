@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from ambon_core.domain import CameraKind
 
@@ -97,6 +105,13 @@ class Zone(_Strict):
     polygon: list[Point] = Field(min_length=3)
 
 
+class PrivacyMask(_Strict):
+    """A part of the view that is always blurred (windows and doors of houses, a yard)."""
+
+    name: str
+    polygon: list[Point] = Field(min_length=3, description="Frame pixels (frame_size)")
+
+
 class CountingLine(_Strict):
     name: str
     points: list[Point] = Field(min_length=2, max_length=2)
@@ -112,6 +127,8 @@ class Camera(_Located):
     fps: float = Field(2.0, gt=0, le=30)
     zones: list[Zone] = Field(default_factory=list)
     lines: list[CountingLine] = Field(default_factory=list)
+    privacy_masks: list[PrivacyMask] = Field(default_factory=list,
+                                             description="Always blurred, in every published frame")
 
     @model_validator(mode="after")
     def _geometry_inside_frame(self) -> Camera:
@@ -122,6 +139,18 @@ class Camera(_Located):
                 if not (0 <= x <= width and 0 <= y <= height):
                     raise ValueError(f"zone/line '{name}' point ({x}, {y}) is outside the frame")
         return self
+
+    @field_validator("privacy_masks")
+    @classmethod
+    def _masks_inside_frame(cls, masks: list[PrivacyMask], info: ValidationInfo) -> list[PrivacyMask]:
+        """A mask point outside the frame is a typo (it would blur nothing where meant)."""
+        width, height = info.data.get("frame_size", (640, 360))
+        for mask in masks:
+            for x, y in mask.polygon:
+                if not (0 <= x <= width and 0 <= y <= height):
+                    raise ValueError(f"privacy mask '{mask.name}' point ({x:g}, {y:g}) is outside "
+                                     f"the frame {width}x{height}")
+        return masks
 
 
 class Tps(_Located):

@@ -98,3 +98,94 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """Settings read once per process (the environment does not change under us)."""
     return Settings()
+
+
+# ---- camera workers (issue 14: one typed home for the CAMERA_* tunables) ---------------
+def _whole_number(value: object) -> object:
+    """Accept ``10`` and ``"10.0"`` for a count; refuse ``"10.5"`` in one sentence."""
+    if isinstance(value, str) and value.strip():
+        number = float(value)
+        if not number.is_integer():
+            raise ValueError(f"'{value}' is not a whole number")
+        return int(number)
+    return value
+
+
+class CameraSettings(BaseSettings):
+    """Tunables of the camera workers: environment ``CAMERA_<FIELD>`` (and ``.env``)."""
+
+    model_config = SettingsConfigDict(env_prefix="CAMERA_", env_file=ROOT / ".env",
+                                      extra="ignore", frozen=True, populate_by_name=True)
+
+    worker_name: str = Field("cameras", min_length=1, description="Heartbeat name of this process.")
+    worker_max: int = Field(64, ge=1, le=1024, description="Cameras one process holds at most.")
+    lease_ttl_s: int = Field(15, ge=3, le=300, description="A camera lease expires this long "
+                             "after its holder stops renewing it.")
+    analyse_period_s: float = Field(0.5, gt=0.02, le=10, description="Analysis period per camera.")
+    ref_dir: Path = Field(DATA_DIR / "camera_refs", description="Reference photos "
+                          "<id>.empty.jpg / <id>.door_closed.jpg.")
+    class_map: dict[str, str] = Field(default_factory=dict, description="JSON object model class "
+                                      "-> city class, added to the built-in map.")
+    crowd_imgsz: int = Field(480, ge=160, le=1920, description="Inference size of puskesmas "
+                             "(queue) cameras.")
+    stopped_s: float = Field(30.0, gt=0, description="Vehicle still in a lane this long: "
+                             "accident candidate.")
+    no_parking_s: float = Field(30.0, gt=0, description="Vehicle in a no_parking zone this long.")
+    queue_long: int = Field(10, ge=1, le=1000, description="People waiting for queue_long.")
+    dumping_alert_s: float = Field(600.0, gt=0, description="A dumping event stays active this long.")
+    queue_hold_s: float = Field(0.5, ge=0, le=30, description="A queued person missed by the "
+                                "detector still counts this long.")
+    blur_motion: bool = Field(True, description="Blur everything that moved recently (background "
+                              "model), not only detections; false = detections only.")
+    blur_learn_s: float = Field(3600.0, ge=10, le=86400, description="Background learning time: "
+                                "a motionless thing joins the background after roughly this "
+                                "long (see docs/cameras.md for the measured figure).")
+    blur_hold_s: float = Field(120.0, ge=0, le=3600, description="A place that moved stays "
+                               "blurred at least this long after the motion stops.")
+    blur_full_frame: float = Field(0.5, gt=0, le=1, description="Foreground share above which "
+                                   "the whole frame is pixelated (lighting change, camera moved).")
+    detector_nms_iou: float = Field(0.7, gt=0, le=1, validation_alias="DETECTOR_NMS_IOU",
+                                    description="NMS IoU of the detector.")
+    detector_person_overlap: float = Field(0.6, gt=0, le=1, validation_alias="DETECTOR_PERSON_OVERLAP",
+                                           description="A person box sharing more of the smaller "
+                                           "box with a more confident one is dropped (1 = off).")
+    onnx_threads: int = Field(1, ge=1, le=64, validation_alias="ONNX_THREADS",
+                              description="ONNX Runtime intra-op threads of the detector.")
+    allow_demo_model_on_real_cameras: bool = Field(
+        False, validation_alias="ALLOW_DEMO_MODEL_ON_REAL_CAMERAS",
+        description="Publish values of the simulator-trained demo model on real cameras.")
+
+    _counts = field_validator("queue_long", "worker_max", "lease_ttl_s", "crowd_imgsz",
+                              "onnx_threads", mode="before")(lambda value: _whole_number(value))
+
+    @classmethod
+    def env_names(cls) -> list[str]:
+        """The environment variable of every field."""
+        return [str(f.validation_alias) if f.validation_alias else f"CAMERA_{name.upper()}"
+                for name, f in cls.model_fields.items()]
+
+    @classmethod
+    def unknown(cls, environ: dict[str, str]) -> list[str]:
+        """``CAMERA_*`` variables in ``environ`` that are no field (a typo is silent otherwise)."""
+        known = cls.env_names()
+        return sorted(k for k in environ if k.upper().startswith("CAMERA_") and k.upper() not in known)
+
+
+def camera_settings() -> CameraSettings:
+    """Camera tunables from the environment now; unknown ``CAMERA_*`` names are logged
+    (read at worker start, so tests and hosts can set them per process)."""
+    import logging
+    import os
+
+    from pydantic import ValidationError
+
+    for name in CameraSettings.unknown(dict(os.environ)):
+        logging.getLogger(__name__).warning("settings: %s is not a camera setting (known: %s)",
+                                            name, ", ".join(CameraSettings.env_names()))
+    try:
+        return CameraSettings()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else "?"
+        var = field if field.isupper() else f"CAMERA_{field.upper()}"
+        raise ValueError(f"{var}={err.get('input')!r}: {err['msg']}.") from None

@@ -28,6 +28,7 @@ from ambon_core.models import (
     TpsFill,
     WasteTrip,
 )
+from ambon_core.privacy import camera_pixels_allowed
 from ambon_core.redis_server import connect
 from ambon_core.registry import Registry, load_registry
 from ambon_core.settings import Settings, get_settings
@@ -76,8 +77,11 @@ def snapshot(camera_id: str, _bucket: int) -> bytes | None:
         return None
 
 
-def camera_snapshot(camera_id: str) -> bytes | None:
-    """The latest blurred snapshot of a camera (cached 2 s across sessions)."""
+def camera_snapshot(camera_id: str, live: LiveState) -> bytes | None:
+    """The latest blurred snapshot of a camera (cached 2 s across sessions); None for a
+    screen showing the public view (``privacy.camera_pixels_allowed``: the wall shows none)."""
+    if not camera_pixels_allowed(live):
+        return None
     return snapshot(camera_id, int(utcnow().timestamp() / 2))
 
 

@@ -13,12 +13,12 @@ from components.text import plain
 from components.ui import age_caption, lang, status_text, t, t_or
 
 
-def _snapshot(camera_id: str | None) -> None:
-    jpeg = data.camera_snapshot(camera_id) if camera_id else None
+def _snapshot(camera_id: str | None, live: LiveState) -> None:
+    jpeg = data.camera_snapshot(camera_id, live) if camera_id else None
     if jpeg:
         st.image(jpeg, caption=t("detail.entrance"), width="stretch")
     else:
-        st.caption(t("snapshot.none"))
+        st.caption(t("snapshot.none" if data.camera_pixels_allowed(live) else "snapshot.public"))
 
 
 def puskesmas_detail(pkm_id: str, live: LiveState) -> None:
@@ -48,7 +48,7 @@ def puskesmas_detail(pkm_id: str, live: LiveState) -> None:
                 fig.update_layout(margin={"l": 0, "r": 0, "t": 0, "b": 0}, showlegend=False)
                 st.plotly_chart(fig, key=f"pkm_timeline_{pkm_id}")
         with right:
-            _snapshot(cams[0].id if cams else None)
+            _snapshot(cams[0].id if cams else None, live)
 
 
 def camera_detail(camera_id: str, live: LiveState) -> None:
@@ -69,7 +69,7 @@ def camera_detail(camera_id: str, live: LiveState) -> None:
                         f"{t('col.last_frame')}: {wit_time(state.last_frame_at)}")
             age_caption(state.updated_at if state else None, data.settings().ui_refresh_s)
         with right:
-            _snapshot(camera_id if state and state.status.value == "ok" else None)
+            _snapshot(camera_id if state and state.status.value == "ok" else None, live)
 
 
 def tps_detail(tps_id: str, live: LiveState) -> None:
@@ -86,7 +86,7 @@ def tps_detail(tps_id: str, live: LiveState) -> None:
                 st.caption(f"{t('tps.emptied')}: {wit_time(state.last_emptied_at, True)}")
             age_caption(state.updated_at if state else None, data.settings().ui_refresh_s)
         with right:
-            _snapshot(cams[0].id if cams else None)
+            _snapshot(cams[0].id if cams else None, live)
 
 
 def incident_detail(incident_id: str, live: LiveState) -> None:

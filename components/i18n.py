@@ -194,6 +194,11 @@ TEXT: dict[str, dict[str, str]] = {
     "filter.category": {"id": "Kategori", "en": "Category"},
     "filter.kecamatan": {"id": "Kecamatan", "en": "District"},
     "snapshot.none": {"id": "Belum ada gambar", "en": "No picture yet"},
+    "snapshot.public": {"id": "Gambar kamera tidak ditampilkan di layar publik",
+                        "en": "Camera pictures are not shown on the public screen"},
+    "camera.withheld.demo_model": {
+        "id": "model demo: tidak untuk kamera nyata; pasang yolo11n.pt atau model kota",
+        "en": "demo model: not for real cameras; install yolo11n.pt or the city's model"},
     "minutes": {"id": "{n} menit", "en": "{n} min"},
     # accounts and access (issue 7)
     "access.denied": {"id": "Anda tidak punya akses ke halaman ini.",

@@ -20,14 +20,19 @@ kinds = st.segmented_control(t("cam.kind"), KINDS, key="cam_kinds", selection_mo
                              default=["traffic"], format_func=lambda k: t(f"cam.kind_{k}"))
 
 
-def camera_tile(row) -> None:
-    """Name, state, the blurred snapshot (never the last frame of a dead camera), health."""
+def camera_tile(row, live) -> None:
+    """Name, state, the blurred snapshot (never the last frame of a dead camera, never on
+    the public wall), why its values are withheld if they are, health."""
     st.markdown(f"**{plain(row.name)}**  \n{status_text(row.status, 'camera')}")
-    jpeg = data.camera_snapshot(row.id) if row.status == "ok" else None
+    jpeg = data.camera_snapshot(row.id, live) if row.status == "ok" else None
     if jpeg:
         st.image(jpeg, width="stretch")
+    elif row.status != "ok":
+        st.caption(t("camera.no_signal"))
     else:
-        st.caption(t("snapshot.none") if row.status == "ok" else t("camera.no_signal"))
+        st.caption(t("snapshot.none" if data.camera_pixels_allowed(live) else "snapshot.public"))
+    if (state := live.cameras.get(row.id)) and state.analysis_withheld:
+        st.caption(f":orange[{t(f'camera.withheld.{state.analysis_withheld}')}]")
     st.caption(f"{t('col.fps')} {number(row.fps or 0, 1, lang())} · {t('col.last_frame')} "
                f"{wit_time(row.last_frame_at)}")
 
@@ -44,7 +49,7 @@ def live_panel() -> None:
     tiles = st.columns(4)
     for i, row in enumerate(wall.iloc[(page - 1) * PER_PAGE: page * PER_PAGE].itertuples()):
         with tiles[i % 4], st.container(border=True):
-            camera_tile(row)
+            camera_tile(row, live)
     if pages > 1:
         st.segmented_control(t("cam.page"), list(range(1, pages + 1)), key="cam_page", default=1)
     df = df.assign(status=df["status"].map(lambda s: t(f"camera.{s}")))

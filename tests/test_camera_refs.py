@@ -34,10 +34,10 @@ def test_duplicate_and_in_between_person_boxes_dropped_neighbours_kept():
 
 
 def test_crowd_cameras_get_the_larger_inference_size(monkeypatch):
-    det = Detector.__new__(Detector)
-    det.imgsz = 320
+    det = Detector("yolo11n.yaml", "pytorch", 320)
     assert det.imgsz_for("traffic") == 320 and det.imgsz_for("puskesmas") == 480
     monkeypatch.setenv("CAMERA_CROWD_IMGSZ", "256")
+    det = Detector("yolo11n.yaml", "pytorch", 320)
     assert det.imgsz_for("puskesmas") == 320  # never below the base size
 
 
@@ -109,10 +109,11 @@ def test_worker_takes_missing_sim_references_once(tmp_path):
     assert not ref_path("cam-u", "empty", refs).exists()
 
 
-def test_worker_under_the_sim_takes_references_when_the_sim_comes_up(settings, store, session,
-                                                                      tmp_path, monkeypatch):
-    """The camera worker may take a camera before the simulator answers: it tries again and,
-    with the reference, starts that camera's analysis afresh."""
+def test_sim_installer_writes_references_and_the_worker_picks_them_up_from_disk(
+        settings, store, session, tmp_path, monkeypatch):
+    """The camera worker may take a camera before the simulator wrote its references: it
+    reads them from disk when they appear and starts that camera's analysis afresh; it never
+    asks the simulator (the turn does no network for references)."""
     import subprocess
     import sys
 
@@ -122,7 +123,8 @@ def test_worker_under_the_sim_takes_references_when_the_sim_comes_up(settings, s
     from tests.test_faults_redis import free_port, wait_for
     from workers.camera.worker import CameraWorker
 
-    monkeypatch.setenv("CAMERA_REF_DIR", str(tmp_path / "refs"))
+    refs = tmp_path / "refs"
+    monkeypatch.setenv("CAMERA_REF_DIR", str(refs))
     port = free_port()
     reg = registry_dict(f"http://127.0.0.1:{port}/cam", ["cam-t"])
     reg["cameras"][0] |= {"kind": "tps", "zones": [{"name": "tumpukan", "kind": "pile",
@@ -135,21 +137,76 @@ def test_worker_under_the_sim_takes_references_when_the_sim_comes_up(settings, s
     try:
         worker.run_once()  # takes cam-t; the simulator is not there yet
         held = worker.held["cam-t"]
-        assert held.refs_retry_at is not None and "empty" not in held.pipeline.refs
+        assert "empty" not in held.pipeline.refs
         sim = subprocess.Popen([sys.executable, "-m", "workers.sim.cameras", "--port", str(port),
-                                "--cameras", "cam-t:tps", "--log-level", "WARNING"], cwd=ROOT)
+                                "--cameras", "cam-t:tps", "cam-p:puskesmas:08:00",
+                                "--refs-dir", str(refs), "--log-level", "WARNING"], cwd=ROOT)
+        wait_for(lambda: ref_path("cam-p", "door_closed", refs).exists(), 60, 0.2)
+        assert sorted(p.name for p in refs.iterdir()) == [
+            "cam-p.door_closed.jpg", "cam-p.empty.jpg", "cam-t.empty.jpg"]
 
-        def retried() -> bool:
-            held.refs_retry_at = 0.0  # due now, not in 30 s
+        def reloaded() -> bool:
+            worker._refs_checked = 0.0  # due now, not in 30 s
             worker.run_once()
-            return held.refs_retry_at is None
+            return "empty" in worker.held["cam-t"].pipeline.refs
 
-        wait_for(retried, 60, 0.5)
-        assert ref_path("cam-t", "empty", tmp_path / "refs").exists()
-        assert held.refs_retry_at is None and "empty" in held.pipeline.refs
+        wait_for(reloaded, 30, 0.5)
+        assert worker.held["cam-t"].blur is not None
     finally:
         for cid in list(worker.held):
             worker._drop(cid)
         if sim is not None:
             sim.terminate()
             sim.wait(10)
+
+
+def test_the_analysis_turn_never_asks_a_camera_for_references(settings, store, session, tmp_path,
+                                                              monkeypatch):
+    """Under the simulated city, a camera without references used to be asked for them
+    inside the turn (up to 3 s per camera, stalling every camera). A server that records
+    every request line and then hangs: the stream is requested, a reference never."""
+    import socket
+    import threading
+
+    from ambon_core.registry import Registry
+    from tests.test_camera_worker import registry_dict
+    from tests.test_faults_redis import wait_for
+    from workers.camera.worker import CameraWorker
+
+    monkeypatch.setenv("CAMERA_REF_DIR", str(tmp_path / "refs"))
+    listener = socket.create_server(("127.0.0.1", 0))
+    requests: list[str] = []
+    held_open: list[socket.socket] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            held_open.append(conn)
+            requests.append(conn.recv(4096).split(b"\r\n")[0].decode())
+
+    threading.Thread(target=serve, daemon=True).start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/cam"
+    reg = registry_dict(url, ["cam-t"])
+    reg["cameras"][0]["kind"] = "tps"
+    reg["cameras"][0] |= {"zones": [], "lines": []}
+    worker = CameraWorker(settings.model_copy(update={"sim_enabled": True,
+                                                      "model_path": str(tmp_path / "none.pt")}),
+                          Registry.model_validate(reg))
+    try:
+        for _ in range(3):
+            worker._refs_checked = 0.0
+            worker.run_once()
+        assert wait_for(lambda: any("/cam/cam-t/mjpeg" in r for r in requests), 10, 0.05)
+        for _ in range(3):
+            worker._refs_checked = 0.0
+            worker.run_once()
+        assert not [r for r in requests if ".jpg" in r], requests
+    finally:
+        for cid in list(worker.held):
+            worker._drop(cid)
+        listener.close()
+        for conn in held_open:
+            conn.close()

@@ -112,3 +112,83 @@ def test_the_mayor_does_see_them(fresh, session) -> None:
     at = login(AppTest.from_file(APP, default_timeout=60), session, "walikota")
     at.switch_page(PAGES["insiden"][0]).run()
     assert "Budi Santoso" in rendered(at)
+
+
+# ---- the wall rule: no camera pixels at all; and allow-lists (issues 12 and 14) -------------
+MARKER = b"AMBON-SNAPSHOT-PIXELS-7731"
+
+
+def marked_jpeg() -> bytes:
+    """A JPEG snapshot carrying a comment marker, to find its bytes wherever they travel."""
+    import cv2
+    import numpy as np
+
+    jpeg = cv2.imencode(".jpg", np.full((360, 640, 3), 120, np.uint8))[1].tobytes()
+    comment = b"\xff\xfe" + (len(MARKER) + 2).to_bytes(2, "big") + MARKER
+    return jpeg[:2] + comment + jpeg[2:]
+
+
+def seed_snapshots(store: Store) -> None:
+    """Every registry camera up, with a snapshot in Redis."""
+    from ambon_core.registry import load_registry
+
+    for cam in load_registry().cameras:
+        store.put(CameraState(camera_id=cam.id, kind=cam.kind, status=CameraStatus.OK))
+        store.put_snapshot(cam.id, marked_jpeg())
+
+
+def test_public_view_is_an_allow_list(store: Store) -> None:
+    """A field added later to LiveState, or to a camera's state, does not reach the wall."""
+    from dataclasses import dataclass, field
+
+    from ambon_core.privacy import camera_pixels_allowed
+    from ambon_core.store import LiveState
+
+    @dataclass(frozen=True)
+    class LiveStateWithMore(LiveState):
+        operator_notes: dict = field(default_factory=dict)
+
+    class CameraStateWithMore(CameraState):
+        operator_note: str | None = None
+
+    cam = CameraStateWithMore(camera_id="cam-x", kind=CameraKind.TRAFFIC, status=CameraStatus.OK,
+                              queue_len=4, operator_note="Budi Santoso di depan")
+    live = LiveStateWithMore(cameras={"cam-x": cam}, operator_notes={"n": "Budi Santoso"})
+    public = public_view(live)
+    assert not hasattr(public, "operator_notes")
+    assert public.cameras["cam-x"].queue_len == 4 and public.cameras["cam-x"].status == CameraStatus.OK
+    assert "Budi Santoso" not in repr(public)
+    assert not camera_pixels_allowed(public) and camera_pixels_allowed(live)
+
+
+def test_wall_kamera_page_has_no_camera_picture(fresh, store: Store) -> None:
+    seed_snapshots(store)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({"kiosk": "1", "pages": "kamera", "every": "600"})
+    at.run()
+    at.switch_page(PAGES["kamera"][0]).run()
+    assert not at.exception, at.exception
+    assert not at.get("image")
+    assert MARKER.decode() not in rendered(at)
+    assert "Gambar kamera tidak ditampilkan di layar publik" in [c.value for c in at.caption]
+
+
+def test_wall_detail_card_has_no_camera_picture(fresh, store: Store) -> None:
+    seed_snapshots(store)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({"kiosk": "1", "pages": "lalu_lintas", "every": "600",
+                            "focus": "cam-lalin-01"})
+    at.run()
+    at.switch_page(PAGES["lalu_lintas"][0]).run()
+    assert not at.exception, at.exception
+    assert not at.get("image")
+
+
+def test_the_mayor_does_see_camera_pictures(fresh, store: Store, session) -> None:
+    """Control: the same page for a logged-in mayor has the pictures (the check above
+    would notice one on the wall)."""
+    seed_snapshots(store)
+    at = login(AppTest.from_file(APP, default_timeout=60), session, "walikota")
+    at.switch_page(PAGES["kamera"][0]).run()
+    assert not at.exception, at.exception
+    assert len(at.get("image")) >= 1

@@ -80,3 +80,37 @@ def test_duplicate_ids_and_unknown_sites_are_refused() -> None:
 def test_missing_file_names_the_setting(tmp_path: Path) -> None:
     with pytest.raises(RegistryError, match="REGISTRY_PATH"):
         load_registry(tmp_path / "nope.yaml")
+
+
+MASKED = SAMPLE.replace("""  lines:
+  - name: garis_hitung
+    points: [[320, 140], [320, 300]]
+""", """  lines:
+  - name: garis_hitung
+    points: [[320, 140], [320, 300]]
+  privacy_masks:
+  - name: jendela_rumah
+    polygon: [[500, 10], [630, 10], [630, 70], [500, 70]]
+""", 1)
+
+
+def test_privacy_masks_load_per_camera() -> None:
+    reg = parse_registry(MASKED)
+    assert [m.name for m in reg.cameras[0].privacy_masks] == ["jendela_rumah"]
+    assert reg.cameras[1].privacy_masks == []
+
+
+def test_privacy_mask_outside_the_frame_is_one_sentence_with_its_line() -> None:
+    bad = MASKED.replace("[[500, 10], [630, 10]", "[[500, 10], [700, 10]", 1)
+    with pytest.raises(RegistryError) as err:
+        parse_registry(bad, source="r.yaml")
+    message = str(err.value)
+    assert "\n" not in message
+    assert message.startswith(f"r.yaml:{_line_of(bad, '- name: jendela_rumah')}: cameras[0].privacy_masks:")
+    assert "privacy mask 'jendela_rumah' point (700, 10) is outside the frame 640x360" in message
+
+
+def test_privacy_mask_needs_three_points() -> None:
+    bad = MASKED.replace("[[500, 10], [630, 10], [630, 70], [500, 70]]", "[[500, 10], [630, 10]]", 1)
+    with pytest.raises(RegistryError, match=r"privacy_masks\[0\]\.polygon"):
+        parse_registry(bad)

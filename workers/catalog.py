@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass, field
 
 from ambon_core.registry import Registry
-from ambon_core.settings import ROOT, Settings
+from ambon_core.settings import ROOT, Settings, camera_settings
 from workers.base import LoopWorker
 
 # Loop workers, by name: "module:Class". Groups name several for --only.
@@ -55,7 +55,7 @@ def child_specs(settings: Settings, registry: Registry, *, only: set[str] | None
         specs.append(ChildSpec("sim-cameras", [
             py, "-m", "workers.sim.cameras", "--host", "127.0.0.1",
             "--port", str(settings.sim_camera_port), "--rtsp-port", str(settings.sim_rtsp_port),
-            "--speed", str(settings.sim_speed),
+            "--speed", str(settings.sim_speed), "--refs-dir", str(camera_settings().ref_dir),
             "--seed", str(settings.sim_seed)], beats_itself=False))
     if settings.sim_enabled and importlib.util.find_spec("workers.sim.feeds") is not None:
         specs.append(ChildSpec("sim-feeds", [

@@ -7,14 +7,14 @@ change since the camera's last analysed frame.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from ambon_core.settings import camera_settings
 
 log = logging.getLogger(__name__)
 
@@ -63,17 +63,21 @@ def _suppress_nested(d: Detections, cls: int, max_overlap: float, max_iou: float
     return keep
 
 
+DEMO_MODEL_PREFIX = "ambon-sim-"  # data/models/ambon-sim-yolo11n.*: trained on the simulator only
+
+
+def is_demo_model(weights: str) -> bool:
+    """True for the shipped demo model (any of its exports), which has never seen real CCTV."""
+    return Path(weights).name.startswith(DEMO_MODEL_PREFIX)
+
+
 class ModelError(RuntimeError):
     """The detector cannot be loaded; the message is one sentence naming what to fix."""
 
 
 def class_map_from_env() -> dict[str, str]:
     """DEFAULT_CLASS_MAP updated with ``CAMERA_CLASS_MAP`` (JSON object) when set."""
-    extra = os.environ.get("CAMERA_CLASS_MAP")
-    mapping = dict(DEFAULT_CLASS_MAP)
-    if extra:
-        mapping.update(json.loads(extra))
-    return mapping
+    return {**DEFAULT_CLASS_MAP, **camera_settings().class_map}
 
 
 @dataclass(frozen=True)
@@ -133,11 +137,14 @@ class Detector:
         self.imgsz, self.conf, self.batch = imgsz, conf, batch
         # NMS IoU (ultralytics' 0.7; 0.5 merged vehicles riding side by side: -3.5 % line
         # crossings). Duplicate person boxes are removed after NMS (_suppress_nested).
-        self.iou = iou if iou is not None else float(os.environ.get("DETECTOR_NMS_IOU", "0.7"))
-        self.person_overlap = float(os.environ.get("DETECTOR_PERSON_OVERLAP", "0.6"))
+        tunables = camera_settings()
+        self.iou = iou if iou is not None else tunables.detector_nms_iou
+        self.person_overlap = tunables.detector_person_overlap
+        self.crowd_imgsz, self.onnx_threads = tunables.crowd_imgsz, tunables.onnx_threads
         weights = model_path if model_path.endswith(".yaml") else resolve_weights(model_path, model_format)
         if weights.endswith((".pt", ".yaml")):
             model_format = "pytorch"
+        self.weights, self.is_demo = weights, is_demo_model(weights)
         try:
             self.model = YOLO(weights, task="detect")
             names = self.model.names if model_format == "pytorch" else None
@@ -167,7 +174,7 @@ class Detector:
         if backend is None or not hasattr(backend, "session"):
             return
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = int(os.environ.get("ONNX_THREADS", "1"))
+        opts.intra_op_num_threads = self.onnx_threads
         opts.inter_op_num_threads = 1
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         backend.session = ort.InferenceSession(weights, opts, providers=["CPUExecutionProvider"])
@@ -187,7 +194,7 @@ class Detector:
         queues, whose people are ~14 px wide (at 320 the model misses or doubles one in
         five in a queue of 15; 480 costs ~2x per frame on those cameras only)."""
         if kind == "puskesmas":
-            return max(self.imgsz, int(os.environ.get("CAMERA_CROWD_IMGSZ", "480")))
+            return max(self.imgsz, self.crowd_imgsz)
         return self.imgsz
 
     def __call__(self, frames: list[np.ndarray], sizes: list[int] | None = None) -> list[Detections]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from pathlib import Path
@@ -12,7 +11,7 @@ import numpy as np
 
 from ambon_core.domain import Alert, AlertKind, CameraKind, Congestion
 from ambon_core.registry import Camera, Tps
-from ambon_core.settings import DATA_DIR
+from ambon_core.settings import CameraSettings, camera_settings
 from workers.camera import analytics as an
 from workers.camera.detector import Detections
 from workers.camera.geometry import VEHICLES, CameraGeometry, Track, scale_geometry
@@ -21,7 +20,7 @@ from workers.camera.tracking import CameraTracker
 
 @dataclass(frozen=True)
 class Rules:
-    """Alert thresholds (seconds / people); env CAMERA_<NAME> overrides each."""
+    """Alert thresholds (seconds / people): the fields of the same name in CameraSettings."""
 
     stopped_s: float = 30.0
     no_parking_s: float = 30.0
@@ -30,15 +29,16 @@ class Rules:
     queue_hold_s: float = 0.5  # one analysis period
 
     @classmethod
-    def from_env(cls) -> Rules:
-        return cls(**{k: type(v)(os.environ[f"CAMERA_{k.upper()}"]) for k, v in cls().__dict__.items()
-                      if f"CAMERA_{k.upper()}" in os.environ})
+    def from_settings(cls, settings: CameraSettings | None = None) -> Rules:
+        """The thresholds of ``settings`` (default: CAMERA_* of the environment, typed)."""
+        s = settings or camera_settings()
+        return cls(**{k: getattr(s, k) for k in cls.__dataclass_fields__})
 
 
 def load_refs(camera_id: str, ref_dir: Path | None = None) -> dict[str, np.ndarray]:
     """Reference images of a camera: ``<id>.empty.jpg`` (empty site) and
     ``<id>.door_closed.jpg``, from CAMERA_REF_DIR (default data/camera_refs)."""
-    base = ref_dir or Path(os.environ.get("CAMERA_REF_DIR", DATA_DIR / "camera_refs"))
+    base = ref_dir or camera_settings().ref_dir
     refs = {}
     for name in ("empty", "door_closed"):
         path = base / f"{camera_id}.{name}.jpg"

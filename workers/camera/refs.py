@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import re
 import sys
 import time
@@ -26,11 +25,19 @@ import cv2
 import httpx
 import numpy as np
 
-from ambon_core.settings import DATA_DIR
+from ambon_core.settings import camera_settings
 from workers.camera.capture import Grabber, mask_url
 
 log = logging.getLogger(__name__)
 SIM_CAM = re.compile(r"^(https?://.+?/cam/[^/]+/)")
+# the simulator serves on this machine only: http(s) .../cam/<id>/... or rtsp .../cam/<id>
+SIM_SOURCE = re.compile(r"^(https?://(127\.0\.0\.1|localhost)(:\d+)?/cam/[^/]+/"
+                        r"|rtsp://(127\.0\.0\.1|localhost)(:\d+)?/cam/[^/]+$)")
+
+
+def is_simulator_source(source: str) -> bool:
+    """True when ``source`` is a camera of the simulated city (loopback ``/cam/<id>``)."""
+    return SIM_SOURCE.match(source) is not None
 
 
 def sim_ref_url(source: str, name: str = "empty") -> str | None:
@@ -64,7 +71,7 @@ def grab(source: str, timeout_s: float = 15.0) -> np.ndarray:
 
 
 def ref_path(camera_id: str, name: str, ref_dir: Path | None = None) -> Path:
-    base = ref_dir or Path(os.environ.get("CAMERA_REF_DIR", DATA_DIR / "camera_refs"))
+    base = ref_dir or camera_settings().ref_dir
     return base / f"{camera_id}.{name}.jpg"
 
 

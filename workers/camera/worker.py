@@ -23,18 +23,20 @@ from ambon_core.alerts import sync_alerts
 from ambon_core.domain import Alert, AlertKind, CameraState, CameraStatus
 from ambon_core.models import CameraMinute
 from ambon_core.registry import Camera
+from ambon_core.settings import camera_settings
 from ambon_core.spool import history_op
 from workers.base import LoopWorker
 from workers.camera.capture import CaptureConfig, Grabber, mask_url
 from workers.camera.detector import Detector, ModelError, MotionGate
 from workers.camera.pipeline import CameraPipeline, Rules, load_refs, minute_row
-from workers.camera.privacy import snapshot_jpeg
-from workers.camera.refs import ensure_sim_refs, missing_sim_refs
+from workers.camera.privacy import BlurConfig, PrivacyBlur, encode_jpeg
+from workers.camera.refs import is_simulator_source, ref_path
 
 log = logging.getLogger(__name__)
-LEASE_TTL_S = int(os.environ.get("CAMERA_LEASE_TTL_S", "15"))
 NO_SIGNAL_S = 10.0
-REFS_RETRY_S = 30.0
+REFS_CHECK_S = 30.0  # reference photos taken while the camera runs are picked up this often
+SNAPSHOT_S = 2.0
+DEMO_MODEL = "demo_model"  # CameraState.analysis_withheld: the demo model on a real camera
 ALERT_KINDS = kinds_raised_by("cameras")  # from the specs: every kind this worker raises
 
 
@@ -52,7 +54,10 @@ class Held:
     gated: int = 0
     last_snapshot: float = 0.0
     last_history: float = 0.0
-    refs_retry_at: float | None = None  # simulated city: references still to take
+    blur: PrivacyBlur | None = None
+    analysed_image: object = None  # the frame the blur last saw: the only one published
+    refs_seen: tuple[float, ...] = ()  # mtimes of its reference photos when loaded
+    withheld: str | None = None  # why values are not published (DEMO_MODEL)
 
 
 class CameraWorker(LoopWorker):
@@ -61,12 +66,16 @@ class CameraWorker(LoopWorker):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.name = os.environ.get("CAMERA_WORKER_NAME", "cameras")
+        self.tunables = camera_settings()
+        self.name = self.tunables.worker_name
         self.owner = f"{self.name}@{socket.gethostname()}:{os.getpid()}"
-        self.max_cameras = int(os.environ.get("CAMERA_WORKER_MAX", "64"))
-        self.period_s = float(os.environ.get("CAMERA_ANALYSE_PERIOD_S", "0.5"))
+        self.max_cameras = self.tunables.worker_max
+        self.period_s = self.tunables.analyse_period_s
+        self.lease_ttl_s = self.tunables.lease_ttl_s
+        self.blur_cfg = BlurConfig.from_settings(self.tunables)
         self.held: dict[str, Held] = {}
-        self.rules = Rules.from_env()
+        self.rules = Rules.from_settings(self.tunables)
+        self._refs_checked = 0.0
         self.capture_cfg = CaptureConfig()
         self.detector: Detector | None = None
         self.model_error: str | None = None
@@ -92,38 +101,65 @@ class CameraWorker(LoopWorker):
 
     def manage_leases(self) -> None:
         for cid in list(self.held):
-            if not self.store.claim(cid, self.owner, LEASE_TTL_S):
+            if not self.store.claim(cid, self.owner, self.lease_ttl_s):
                 log.warning("cameras: lost the lease of %s", cid)
                 self._drop(cid)
         for cam in self._order():
             if len(self.held) >= self.max_cameras:
                 break
-            if cam.id not in self.held and self.store.claim(cam.id, self.owner, LEASE_TTL_S):
+            if cam.id not in self.held and self.store.claim(cam.id, self.owner, self.lease_ttl_s):
                 self._take(cam)
 
     def _take(self, cam: Camera) -> None:
-        retry = None
-        if self.settings.sim_enabled:  # the simulated city: take its references like an installer
-            ensure_sim_refs(cam.id, cam.kind.value, cam.source)
-            if missing_sim_refs(cam.id, cam.kind.value, cam.source):
-                retry = time.monotonic() + REFS_RETRY_S  # the simulator may still be starting
         grabber = Grabber(cam.id, cam.source, self.capture_cfg)
         grabber.start()
-        self.held[cam.id] = Held(cam, grabber, self._pipeline(cam), refs_retry_at=retry)
+        held = Held(cam, grabber, self._pipeline(cam), withheld=self._withheld(cam))
+        self._load_refs(held)
+        self.held[cam.id] = held
         log.info("cameras: took %s (%s)", cam.id, mask_url(cam.source))
+        if held.withheld:
+            log.warning("cameras: %s is not a simulated camera and MODEL_PATH is the demo model "
+                        "(trained on the simulator only): its values are not published; set "
+                        "MODEL_PATH to yolo11n.pt or the city's model", cam.id)
 
-    def _pipeline(self, cam: Camera) -> CameraPipeline:
+    def _withheld(self, cam: Camera) -> str | None:
+        """DEMO_MODEL when the demo model would analyse a real camera (not allowed unless
+        ALLOW_DEMO_MODEL_ON_REAL_CAMERAS): it miscounts real scenes badly."""
+        demo = self.detector is not None and self.detector.is_demo
+        allowed = self.tunables.allow_demo_model_on_real_cameras
+        if demo and not allowed and not is_simulator_source(cam.source):
+            return DEMO_MODEL
+        return None
+
+    def _pipeline(self, cam: Camera, refs: dict | None = None) -> CameraPipeline:
         has_garbage = self.detector.has_garbage if self.detector else False
-        return CameraPipeline(cam, self._tps.get(cam.site or ""), load_refs(cam.id), self.rules, has_garbage)
+        return CameraPipeline(cam, self._tps.get(cam.site or ""), refs or {}, self.rules, has_garbage)
 
-    def _retry_sim_refs(self, h: Held, now: float) -> None:
-        """Take the references the simulator could not give at start; with them, the
-        camera's analysis starts afresh (fill from the empty site, door from the shut door)."""
+    def _ref_stamps(self, cam: Camera) -> tuple[float, ...]:
+        paths = (ref_path(cam.id, n, self.tunables.ref_dir) for n in ("empty", "door_closed"))
+        return tuple(p.stat().st_mtime if p.exists() else 0.0 for p in paths)
+
+    def _load_refs(self, h: Held) -> None:
+        """(Re)start a camera's analysis and blur with its reference photos from disk: the
+        empty site (fill, and the background the blur starts from) and the shut door."""
         cam = h.camera
-        if ensure_sim_refs(cam.id, cam.kind.value, cam.source):
-            h.pipeline = self._pipeline(cam)
-        h.refs_retry_at = (now + REFS_RETRY_S
-                           if missing_sim_refs(cam.id, cam.kind.value, cam.source) else None)
+        refs = load_refs(cam.id, self.tunables.ref_dir)
+        h.refs_seen = self._ref_stamps(cam)
+        h.pipeline = self._pipeline(cam, refs)
+        h.blur = PrivacyBlur([m.polygon for m in cam.privacy_masks], cam.frame_size, self.blur_cfg,
+                             seed=refs.get("empty", refs.get("door_closed")))
+
+    def refresh_refs(self, now: float) -> None:
+        """Every REFS_CHECK_S: a camera whose reference photos changed on disk (an installer
+        took them, or the simulator wrote them at its start) restarts with them. Only file
+        stamps are read here: no camera or simulator is asked for anything in a turn."""
+        if now - self._refs_checked < REFS_CHECK_S:
+            return
+        self._refs_checked = now
+        for h in self.held.values():
+            if self._ref_stamps(h.camera) != h.refs_seen:
+                log.info("cameras: %s has new reference photos", h.camera.id)
+                self._load_refs(h)
 
     def _drop(self, cid: str) -> None:
         held = self.held.pop(cid, None)
@@ -135,11 +171,10 @@ class CameraWorker(LoopWorker):
         started = time.monotonic()
         self.manage_leases()
         now = time.monotonic()
+        self.refresh_refs(now)
         local_now = datetime.now(self.settings.tz)
         todo: list[Held] = []
         for h in self.held.values():
-            if h.refs_retry_at is not None and now >= h.refs_retry_at:
-                self._retry_sim_refs(h, now)
             frame = h.grabber.latest()
             if frame is None or frame.seq == h.last_seq or now - frame.mono >= NO_SIGNAL_S:
                 if frame is not None and now - frame.mono >= self.capture_cfg.watchdog_s:
@@ -168,6 +203,10 @@ class CameraWorker(LoopWorker):
                 h.infer_ms = ms if not h.infer_ms else 0.8 * h.infer_ms + 0.2 * ms
         by_id = {h.camera.id: d for h, d in zip(changed, dets, strict=False)}
         for h in todo:
+            image = frames[h.camera.id].image
+            if h.blur is not None:  # the blur learns every frame, with or without a model
+                h.blur.observe(image, now)
+                h.analysed_image = image
             if self.detector is None:
                 continue
             d = by_id.get(h.camera.id)
@@ -182,13 +221,14 @@ class CameraWorker(LoopWorker):
         status = CameraStatus.OK if fresh else (
             CameraStatus.STARTING if frame is None and h.grabber.reconnects == 0 else CameraStatus.NO_SIGNAL)
         values = {k: v for k, v in h.pipeline.values.items() if not k.startswith("_")}
-        if not fresh or self.detector is None:
+        if not fresh or self.detector is None or h.withheld:
             values = {}
         last = datetime.fromtimestamp(frame.wall, UTC) if frame else None
         return CameraState(camera_id=h.camera.id, kind=h.camera.kind, status=status, worker=self.owner,
                            capture_fps=round(h.grabber.fps(), 2), infer_fps=round(_rate(h.analysed, now), 2),
                            infer_ms=round(h.infer_ms, 1), skipped_frames=h.gated + h.grabber.corrupt,
-                           reconnects=h.grabber.reconnects, last_frame_at=last, **values)
+                           reconnects=h.grabber.reconnects, last_frame_at=last,
+                           analysis_withheld=h.withheld, **values)
 
     def publish(self, now: float) -> None:
         states = {cid: self.state_of(h, now) for cid, h in self.held.items()}
@@ -203,20 +243,27 @@ class CameraWorker(LoopWorker):
         for cid, h in self.held.items():
             if states[cid].status != CameraStatus.OK:
                 self.store.r.delete(self.store.key_snapshot(cid))  # never the last frame as live
-            elif self.detector is not None and now - h.last_snapshot >= 2.0:
-                frame = h.grabber.latest()
-                if frame is not None:
-                    self.store.put_snapshot(cid, snapshot_jpeg(frame.image, h.pipeline.tracks))
-                    h.last_snapshot = now
+            elif now - h.last_snapshot >= SNAPSHOT_S:
+                self.publish_snapshot(h, now)
         if now - self._last_alerts >= 5.0:
             self._last_alerts = now
             self.write_history(states)
+
+    def publish_snapshot(self, h: Held, now: float) -> None:
+        """The last analysed frame, blurred (never a newer frame the blur has not seen).
+        Without motion blur the detections are the only cover: no model, no snapshot."""
+        if h.blur is None or h.analysed_image is None or (h.blur.motion is None and self.detector is None):
+            return
+        tracks = h.pipeline.tracks if self.detector is not None else []
+        image = h.blur.publishable(h.analysed_image, tracks, now)  # type: ignore[arg-type]
+        self.store.put_snapshot(h.camera.id, encode_jpeg(image))
+        h.last_snapshot = now
 
     def write_history(self, states: dict[str, CameraState]) -> None:
         """Alerts of our cameras and finished minutes to SQL (other hosts' alerts untouched)."""
         wanted: list[Alert] = []
         for cid, h in self.held.items():
-            wanted += h.pipeline.alerts() if states[cid].status == CameraStatus.OK else []
+            wanted += h.pipeline.alerts() if states[cid].status == CameraStatus.OK and not h.withheld else []
             if states[cid].status == CameraStatus.NO_SIGNAL:
                 wanted.append(Alert(alert_id=f"camera_offline:{cid}", kind=AlertKind.CAMERA_OFFLINE,
                                     entity_id=cid, severity=1, lat=h.camera.lat, lon=h.camera.lon,
@@ -225,7 +272,7 @@ class CameraWorker(LoopWorker):
                   if a.kind in ALERT_KINDS and a.entity_id not in self.held]
         sync_alerts(self.store, self.history, ALERT_KINDS, wanted + others)
         rows = [minute_row(h.camera, agg) for h in self.held.values()
-                if (agg := h.pipeline.take_finished_minute()) is not None]
+                if (agg := h.pipeline.take_finished_minute()) is not None and not h.withheld]
         if rows:
             self.history.write("camera_minutes", {"rows": rows})
 

@@ -39,6 +39,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -420,6 +421,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "rtsp:// cameras are always published)")
     p.add_argument("--rtsp-fps", type=float, default=5.0)
     p.add_argument("--log-level", default="INFO")
+    p.add_argument("--refs-dir", default=None,
+                   help="write missing reference photos here at start (workers.sim.installer)")
     return p
 
 
@@ -434,6 +437,10 @@ def main(argv: list[str] | None = None) -> None:
     if not cameras:
         raise SystemExit("no sim cameras: pass --cameras or add http sim sources to the registry")
     city = SimCity(cameras, args.seed, args.speed, parse_start(args.start))
+    if args.refs_dir:
+        from workers.sim.installer import install_references
+
+        install_references(city, Path(args.refs_dir))
     clock = threading.Thread(target=city.run_clock, name="sim-clock", daemon=True)
     clock.start()
     server = SimServer((args.host, args.port), city)
