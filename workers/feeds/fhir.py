@@ -121,9 +121,12 @@ def _as_index(sites: SiteIndex | set[str] | None) -> SiteIndex:
 
 
 def _resources(body: bytes) -> list[Any]:
+    """The resources of a Bundle (a search result), or the one resource a read returns."""
     bundle = load_json(body)
+    if isinstance(bundle, dict) and bundle.get("resourceType") in ("Location", "HealthcareService"):
+        return [bundle]
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
-        raise DocumentError("expected a FHIR Bundle")
+        raise DocumentError("expected a FHIR Bundle (or one Location/HealthcareService)")
     entries = bundle.get("entry") or []
     if not isinstance(entries, list):
         raise DocumentError("Bundle.entry is not a list")

@@ -230,6 +230,8 @@ def documents(body: bytes, fmt: str) -> list[Any]:
     data = load_json(body)
     if isinstance(data, dict) and isinstance(data.get("service_requests"), list):
         data = data["service_requests"]
+    if isinstance(data, dict) and "service_request_id" in data:
+        data = [data]  # GET requests/<id>.json: some cities answer with the bare object
     if not isinstance(data, list):
         raise DocumentError("expected a JSON array of service requests")
     return data
