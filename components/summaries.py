@@ -69,10 +69,10 @@ def feed_health_table(feeds: Iterable[FeedStatus], translate: Callable[[str], st
 
 
 def reason_text(reason: str | None) -> str:
-    """'Renovasi gedung' -> 'renovasi gedung' (a reason read after 'Tutup — '); an acronym
-    or a name that starts with two capitals stays as sent."""
+    """'Renovasi gedung' -> 'renovasi gedung' (a reason read after 'Tutup — '); a reason with
+    other capitals ('Libur Nasional', 'BPJS offline') stays as sent."""
     text = " ".join(str(reason or "").split())
-    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+    if len(text) > 1 and text[0].isupper() and not any(c.isupper() for c in text[1:]):
         text = text[0].lower() + text[1:]
     return text
 

@@ -53,6 +53,7 @@ class FeedWorker(LoopWorker):
         self.feeds = [f for f in load_feeds(feeds_path or self.settings.feeds_path, overrides)
                       if f.enabled]
         self.logged: set[str] = set()  # drops already logged once (FeedContext.log_once)
+        self.clock = utcnow  # tests set a fixed moment (expiry and age windows)
         self.runs = {f.name: _FeedRun(Validators()) for f in self.feeds}
         self.retry_wait_s = retry_wait_s
         self._rebuilt_seen: str | None | bool = False  # False: not looked yet
@@ -96,7 +97,7 @@ class FeedWorker(LoopWorker):
 
     def handle(self, feed: FeedConfig, got: Fetched | BaseException) -> FeedStatus:
         """Ingest one fetch result, refresh the feed's stored state; returns its new status."""
-        run, now = self.runs[feed.name], utcnow()
+        run, now = self.runs[feed.name], self.clock()
         status = self.store.get(FeedStatus, feed.name) or FeedStatus(feed=feed.name)
         ctx = context(self.store, self.history, self.registry, now, self.logged)
         error: str | None = None
