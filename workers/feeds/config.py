@@ -37,8 +37,13 @@ class FeedList(BaseModel):
 
 
 def _message(error: dict[str, Any]) -> str:
+    formats = ", ".join(format_names())
     if error["type"] == "union_tag_invalid":
-        return f"unknown format; one of: {', '.join(format_names())}"
+        return f"unknown format {error['ctx'].get('tag')!r}; one of: {formats}"
+    if error["type"] == "union_tag_not_found":
+        return f"format is missing; one of: {formats}"
+    if error["type"] == "extra_forbidden" and len(error["loc"]) > 2:
+        return f"not an option of format {error['loc'][2]} (see docs/feeds.md)"
     return error["msg"]
 
 

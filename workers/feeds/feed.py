@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ambon_core.alerts import sync_alerts
 from ambon_core.domain import Alert, AlertKind
@@ -70,6 +70,12 @@ class FeedBase(BaseModel):
         "document", description="document: every poll reads the whole document; append: a "
                                 "file:// log that only grows, read from where the last poll "
                                 "stopped (whole lines only)")
+
+    @model_validator(mode="after")
+    def _append_needs_a_file(self) -> FeedBase:
+        if self.read == "append" and not self.url.startswith("file://"):
+            raise ValueError("read: append reads a growing file; the url must be file://")
+        return self
 
     def parse(self, body: bytes, ctx: FeedContext) -> ParseResult:
         raise NotImplementedError

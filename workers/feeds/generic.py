@@ -18,7 +18,7 @@ import io
 import json
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from workers.feeds import open311
 from workers.feeds.common import DocumentError, ParseResult, load_json
@@ -78,6 +78,8 @@ class GenericFeed(FeedBase):
                                        description="source code or name -> incident category")
     agencies: dict[str, str] = Field(default_factory=dict,
                                      description="agency name -> registry OPD code")
+
+    _categories = field_validator("categories")(lambda value: open311.known_categories(value))
 
     @model_validator(mode="after")
     def _needs_id(self) -> GenericFeed:

@@ -30,7 +30,7 @@ from datetime import datetime
 from typing import Any, Literal
 from xml.etree.ElementTree import Element
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ambon_core.districts import district_of
 from ambon_core.domain import Incident, IncidentStatus
@@ -268,6 +268,15 @@ def parse(body: bytes, fmt: str = "json", source: str = "open311",
     return result
 
 
+def known_categories(value: dict[str, str]) -> dict[str, str]:
+    """A feed's category mapping may only name categories the dashboard knows."""
+    unknown = sorted({c for c in value.values() if c not in SEVERITY_BY_CATEGORY})
+    if unknown:
+        raise ValueError(f"unknown categor{'y' if len(unknown) == 1 else 'ies'} "
+                         f"{', '.join(unknown)}; known: {', '.join(sorted(SEVERITY_BY_CATEGORY))}")
+    return value
+
+
 def store_incidents(feed: str, result: ParseResult, ctx: FeedContext) -> None:
     """Upsert a document's incidents (SQL first, then the live view)."""
     report = upsert_incidents(ctx.session, ctx.store, result.records, result.extra.get("times"))
@@ -287,6 +296,11 @@ class Open311Feed(FeedBase):
     agencies: dict[str, str] = Field(
         default_factory=dict, description="agency_responsible name -> registry OPD code "
                                           "(e.g. 'Damkar Kota Ambon': damkar)")
+
+    @field_validator("categories")
+    @classmethod
+    def _known_categories(cls, value: dict[str, str]) -> dict[str, str]:
+        return known_categories(value)
 
     def parse(self, body: bytes, ctx: FeedContext) -> ParseResult:
         return parse(body, self.format.split("-")[1], source=self.source or "open311",
