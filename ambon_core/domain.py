@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -99,6 +99,10 @@ class PuskesmasState(_Live):
     door_open: bool | None = None
     scheduled_open: str | None = Field(None, description="Today's opening time, HH:MM WIT")
     scheduled_close: str | None = None
+    hours_source: Literal["fhir", "registry"] | None = Field(
+        None, description="Whose opening hours the status was computed against")
+    closed_reason: str | None = Field(
+        None, description="Why it is closed on purpose (FHIR suspension, holiday), plain text")
 
 
 class Attendance(_Live):
@@ -204,12 +208,30 @@ class FeedStatus(_Live):
     ok: bool = True
     last_ok_at: datetime | None = None
     last_error: str | None = None
-    records: int = 0
+    records: int = Field(0, description="Good records in the last document read")
     consecutive_failures: int = 0
+    rejected: int = Field(0, description="Records of the last document dead-lettered")
+    dead_letters: int = Field(0, description="Records dead-lettered since the worker started")
+    unmapped: dict[str, int] = Field(
+        default_factory=dict, description="Codes/agencies of the last document no mapping knows")
+    all_rejected: bool = Field(False, description="The last document's records were all rejected")
 
     @property
     def degraded(self) -> bool:
-        return self.consecutive_failures >= 3
+        return self.consecutive_failures >= 3 or self.all_rejected
+
+
+class SiteSchedule(_Live):
+    """What the FHIR feeds last said of one puskesmas: held until a document changes it."""
+
+    puskesmas_id: str
+    location_id: str | None = Field(None, description="FHIR Location.id (SATUSEHAT: a UUID)")
+    status: str = Field("active", description="Location.status")
+    closed_reason: str | None = Field(
+        None, description="Set while suspended/inactive/operationally closed (plain text)")
+    hours: list[dict[str, Any]] | None = Field(
+        None, description="hoursOfOperation as days_of_week/opening_time/closing_time")
+    feed: str | None = None
 
 
 class Heartbeat(_Live):

@@ -97,6 +97,10 @@ class Puskesmas(_Located):
     name: str
     address: str | None = None
     hours: list[OpeningHours] = Field(default_factory=list)
+    satusehat_id: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9\-.]{1,64}$",
+        description="SATUSEHAT (FHIR) Location.id of this puskesmas, a UUID; FHIR feeds match "
+                    "by it, or by an identifier whose value is the registry id")
 
 
 class Zone(_Strict):

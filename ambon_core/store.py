@@ -12,6 +12,7 @@ P:state:incident               hash      incident id -> Incident JSON (open inci
 P:state:alert                  hash      alert id -> Alert JSON (active alerts only)
 P:state:feed                   hash      feed name -> FeedStatus JSON
 P:state:attendance             hash      puskesmas id -> Attendance JSON (staff check-ins today)
+P:state:site_schedule          hash      puskesmas id -> SiteSchedule JSON (FHIR hours/closure)
 P:hb:<worker>                  string    Heartbeat JSON, expires after its TTL
 P:workers                      set       names of workers that ever beat (liveness is P:hb:*)
 P:snapshot:<camera>            string    latest *blurred* JPEG of a camera, expires (60 s)
@@ -48,6 +49,7 @@ from ambon_core.domain import (
     Heartbeat,
     Incident,
     PuskesmasState,
+    SiteSchedule,
     TpsState,
     utcnow,
 )
@@ -64,6 +66,7 @@ _ENTITIES: dict[type[BaseModel], tuple[str, str]] = {
     Alert: ("alert", "alert_id"),
     FeedStatus: ("feed", "feed"),
     Attendance: ("attendance", "puskesmas_id"),
+    SiteSchedule: ("site_schedule", "puskesmas_id"),
 }
 
 # Server-side join of the worker set with their TTL'd heartbeat keys, so the
@@ -258,6 +261,13 @@ class Store:
     def holidays(self) -> dict[str, str]:
         """Every known closure day -> reason."""
         return {k.decode(): v.decode() for k, v in self.r.hgetall(f"{self.p}:holiday").items()}
+
+    def site_schedules(self) -> dict[str, SiteSchedule]:
+        """What the FHIR feeds said of each puskesmas (hours, closure), by puskesmas id."""
+        raw = self.r.hgetall(self.key_state("site_schedule"))
+        items = {k.decode(): _decode(SiteSchedule, v, f"site_schedule:{k.decode()}")
+                 for k, v in raw.items()}
+        return {k: v for k, v in items.items() if v is not None}
 
     def is_empty(self) -> bool:
         """True when no live state exists (a new or restarted Redis)."""

@@ -9,6 +9,8 @@ from ambon_core.store import LiveState
 from components import data
 from components.fmt import age_text, number, percent, wit_time
 from components.history import RANGES
+from components.session import viewer
+from components.summaries import status_label
 from components.text import plain
 from components.ui import age_caption, lang, status_text, t, t_or
 
@@ -31,6 +33,10 @@ def puskesmas_detail(pkm_id: str, live: LiveState) -> None:
         with left:
             st.subheader(plain(pkm.name))
             st.markdown(status_text(state.status.value if state else None))
+            if state and state.closed_reason:
+                st.text(status_label(state.status.value, state.closed_reason, t))  # feed text: plain
+            if state and state.hours_source:
+                st.caption(f"{t('col.hours_source')}: {t(f'hours_source.{state.hours_source}')}")
             if state:
                 facts = {"col.late": state.minutes_late, "col.waiting": state.waiting,
                          "col.staff": state.staff_checked_in,
@@ -89,6 +95,13 @@ def tps_detail(tps_id: str, live: LiveState) -> None:
             _snapshot(cams[0].id if cams else None, live)
 
 
+def _may_read_descriptions() -> bool:
+    """A report's free text is for signed-in staff who may see the incident (the live
+    state is already scoped to them), never for the wall screen."""
+    user = viewer()
+    return user is not None and not user.is_public
+
+
 def incident_detail(incident_id: str, live: LiveState) -> None:
     """One incident's facts and lifecycle (no caller identity: none is stored)."""
     inc = live.incidents.get(incident_id)
@@ -100,6 +113,9 @@ def incident_detail(incident_id: str, live: LiveState) -> None:
                     f"{t(f'incident.{inc.status.value}')} · {', '.join(inc.agencies) or '-'}\n"
                     f"{t('col.reported')}: {wit_time(inc.reported_at, True)} "
                     f"({age_text((live.read_at - inc.reported_at).total_seconds(), lang())})")
+            if inc.description and _may_read_descriptions():
+                st.caption(t("col.description"))
+                st.text(inc.description)  # feed text: plain text, never Markdown or HTML
         if timeline.empty:
             st.caption(t("no_data"))
         else:

@@ -256,6 +256,16 @@ TEXT: dict[str, dict[str, str]] = {
     "col.action": {"id": "Tindakan", "en": "Action"},
     "col.target": {"id": "Sasaran", "en": "Target"},
     "col.detail": {"id": "Rincian", "en": "Detail"},
+    # feeds as sent (issue 15): hours source, closure reasons, feed health, descriptions
+    "col.hours_source": {"id": "Sumber jam", "en": "Hours from"},
+    "hours_source.fhir": {"id": "FHIR (SATUSEHAT)", "en": "FHIR (SATUSEHAT)"},
+    "hours_source.registry": {"id": "Registri", "en": "Registry"},
+    "col.records": {"id": "Catatan", "en": "Records"},
+    "col.rejected": {"id": "Ditolak", "en": "Rejected"},
+    "col.dead_letters": {"id": "Total ditolak", "en": "Dead letters"},
+    "col.unmapped": {"id": "Kode tak dikenal", "en": "Unmapped codes"},
+    "col.last_error": {"id": "Galat terakhir", "en": "Last error"},
+    "col.description": {"id": "Uraian laporan", "en": "Description"},
 }
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 import pandas as pd
 
-from ambon_core.domain import CameraKind, CameraStatus, Congestion, PuskesmasStatus
+from ambon_core.domain import CameraKind, CameraStatus, Congestion, FeedStatus, PuskesmasStatus
 from ambon_core.registry import Registry
 from ambon_core.store import LiveState
 
@@ -51,6 +53,36 @@ def kpis(live: LiveState, reg: Registry) -> Kpis:
     )
 
 
+def feed_health_table(feeds: Iterable[FeedStatus], translate: Callable[[str], str],
+                      when: Callable[[datetime | None, bool], str]) -> pd.DataFrame:
+    """The feed health panel: status, records of the last document, dead letters and the
+    codes no mapping knows (``TREE / Pohon tumbang ×3``), per feed."""
+    rows = [{"feed": f.feed,
+             "ok": translate("feeds.degraded") if f.degraded else translate("feeds.ok"),
+             "last_ok": when(f.last_ok_at, True), "records": f.records, "rejected": f.rejected,
+             "dead_letters": f.dead_letters,
+             "unmapped": "; ".join(f"{k} ×{n}" for k, n in sorted(f.unmapped.items())) or "-",
+             "last_error": f.last_error or "-"}
+            for f in sorted(feeds, key=lambda f: f.feed)]
+    return pd.DataFrame(rows, columns=["feed", "ok", "last_ok", "records", "rejected",
+                                       "dead_letters", "unmapped", "last_error"])
+
+
+def reason_text(reason: str | None) -> str:
+    """'Renovasi gedung' -> 'renovasi gedung' (a reason read after 'Tutup — '); a reason with
+    other capitals ('Libur Nasional', 'BPJS offline') stays as sent."""
+    text = " ".join(str(reason or "").split())
+    if len(text) > 1 and text[0].isupper() and not any(c.isupper() for c in text[1:]):
+        text = text[0].lower() + text[1:]
+    return text
+
+
+def status_label(status: str, reason: str | None, translate: Callable[[str], str]) -> str:
+    """'Tutup — renovasi gedung' for a site closed on purpose; else the status word."""
+    word = translate(f"status.{status}")
+    return f"{word} — {reason_text(reason)}" if status == "tutup" and reason else word
+
+
 def puskesmas_table(live: LiveState, reg: Registry) -> pd.DataFrame:
     rows = []
     for p in reg.puskesmas:
@@ -63,6 +95,8 @@ def puskesmas_table(live: LiveState, reg: Registry) -> pd.DataFrame:
             "longest_wait_min": round(s.longest_wait_s / 60, 1) if s and s.longest_wait_s else None,
             "staff": s.staff_checked_in if s else None,
             "hours": f"{s.scheduled_open}–{s.scheduled_close}" if s and s.scheduled_open else "-",
+            "hours_source": s.hours_source if s else None,
+            "closed_reason": s.closed_reason if s else None,
             "age_s": s.age_s(live.read_at) if s else None,
         })
     df = pd.DataFrame(rows)

@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from ambon_core.districts import DISTRICT_LABELS
 from ambon_core.domain import AlertKind
 from ambon_core.response_times import summarize
 from components import data, maps
@@ -17,7 +18,7 @@ from components.history import range_picker
 from components.page import header, live_or_banner
 from components.scope import scoped_incidents
 from components.session import viewer
-from components.summaries import incident_table
+from components.summaries import feed_health_table, incident_table
 from components.tables import show_table
 from components.ui import focus, kpi, lang, t
 
@@ -34,7 +35,7 @@ category = filters[0].multiselect(t("filter.category"), sorted(
     placeholder=t("filter.all"))
 agency = filters[1].multiselect(t("col.agencies"), [o.code for o in reg.opds], key="inc_agency",
                                 format_func=lambda c: c.upper(), placeholder=t("filter.all"))
-kecamatan = filters[2].multiselect(t("filter.kecamatan"), sorted({p.kecamatan for p in reg.puskesmas}),
+kecamatan = filters[2].multiselect(t("filter.kecamatan"), list(DISTRICT_LABELS),  # + Maluku Tengah
                                    key="inc_kecamatan", placeholder=t("filter.all"))
 
 
@@ -89,11 +90,12 @@ def live_panel() -> None:
                {"title": "col.title", "category": "col.category", "severity": "col.severity",
                 "status": "col.status", "agencies": "col.agencies", "kecamatan": "col.kecamatan",
                 "reported": "col.reported", "age": "col.age"}, key="incident_table")
-    feeds = pd.DataFrame([{"feed": f.feed, "ok": t("feeds.degraded") if f.degraded else t("feeds.ok"),
-                           "last_ok": wit_time(f.last_ok_at, True)} for f in live.feeds.values()])
     st.caption(t("feeds.title"))
-    show_table(feeds, {"feed": "col.feed", "ok": "col.status", "last_ok": "col.last_ok"},
-               key="feeds_table")
+    show_table(feed_health_table(live.feeds.values(), t, wit_time),
+               {"feed": "col.feed", "ok": "col.status", "last_ok": "col.last_ok",
+                "records": "col.records", "rejected": "col.rejected",
+                "dead_letters": "col.dead_letters", "unmapped": "col.unmapped",
+                "last_error": "col.last_error"}, key="feeds_table")
 
 
 live_panel()

@@ -10,7 +10,7 @@ from components.authz import require_page
 from components.details import puskesmas_detail
 from components.history import range_picker
 from components.page import header, live_or_banner
-from components.summaries import puskesmas_table
+from components.summaries import puskesmas_table, status_label
 from components.tables import show_table
 from components.trends import punctuality
 from components.ui import focus, kpi, t
@@ -38,11 +38,15 @@ def live_panel() -> None:
             kpi(t(f"status.{code}"), int(counts.get(code, 0)))
     render_alert_list([a for a in live.alerts.values() if a.kind in PKM_ALERTS],
                       key="pkm_alerts", page="puskesmas", limit=5)
-    df = df.assign(status=df["status"].map(lambda s: t(f"status.{s}")))
+    # feed text (a closure reason) goes through st.dataframe: shown as text, never Markdown
+    df = df.assign(status=[status_label(s, r, t) for s, r in zip(df["status"], df["closed_reason"],
+                                                                  strict=True)],
+                   hours_source=df["hours_source"].map(lambda h: t(f"hours_source.{h}") if h else "-"))
     show_table(df, {"name": "col.name", "kecamatan": "col.kecamatan", "status": "col.status",
                     "minutes_late": "col.late", "waiting": "col.waiting",
                     "longest_wait_min": "col.longest_wait", "staff": "col.staff",
-                    "hours": "col.hours"}, key="pkm_table", period_s=period)
+                    "hours": "col.hours", "hours_source": "col.hours_source"},
+               key="pkm_table", period_s=period)
 
 
 live_panel()

@@ -16,7 +16,7 @@ from ambon_core.response_times import incident_rows, response_times, summarize
 from ambon_core.settings import DATA_DIR
 from ambon_core.store import Store
 from workers.feeds import open311
-from workers.feeds.config import FeedConfig
+from workers.feeds.config import FeedConfig, make_feed
 from workers.feeds.ingest import ingest
 from workers.feeds.lifecycle import upsert_incidents
 
@@ -74,7 +74,7 @@ def test_response_times_pure_functions() -> None:
 
 
 def feed(name: str, fmt: str) -> FeedConfig:
-    return FeedConfig(name=name, url="file:///dev/null", format=fmt)
+    return make_feed(name=name, url="file:///dev/null", format=fmt)
 
 
 def test_ingest_open311_sample_sql_redis_and_dead_letters(session: Session, store: Store) -> None:

@@ -66,15 +66,30 @@ def test_status_mapping(status: str, ext: str | None, expected: IncidentStatus) 
     ({"requested_datetime": 1732400000}, "requested_datetime"),
     ({"requested_datetime": "kemarin sore"}, "requested_datetime"),
     ({"service_request_id": None}, "service_request_id"),
-    ({"service_code": None}, "service_code"),
-    ({"lat": 51.5, "long": -0.12}, "lat"),           # London
-    ({"lat": -3.69, "long": 150.0}, "long"),         # Pacific, off Indonesia
 ])
 def test_bad_record_is_rejected_with_its_field_and_others_survive(changes: dict, field: str) -> None:
     good, bad = one_request(), one_request(**{"service_request_id": "BAD-1", **changes})
     result = open311.parse(json.dumps([good, bad]).encode())
     assert [r.field for r in result.rejects] == [field]
     assert [i.incident_id for i in result.records] == [f"open311-{good['service_request_id']}"]
+
+
+@pytest.mark.parametrize("changes,note", [
+    ({"service_code": None}, None),                       # service_name still says what it is
+    ({"lat": 51.5, "long": -0.12}, "latitude 51.5"),      # London: the position goes, the call stays
+    ({"lat": -3.69, "long": 150.0}, "longitude 150.0"),   # Pacific, off Indonesia
+])
+def test_usable_record_with_a_bad_part_is_kept(changes: dict, note: str | None) -> None:
+    """Only an unusable record is dead-lettered (issue 15.7): an unknown code or a position
+    outside Indonesia loses that part, never the report."""
+    result = open311.parse(json.dumps([one_request(**{"service_request_id": "B-1", **changes})]).encode())
+    [incident] = result.records
+    assert result.rejects == []
+    if "lat" in changes:
+        assert incident.lat is None and incident.lon is None
+        assert any(note in w for w in result.warnings)
+    else:
+        assert incident.title
 
 
 def test_non_object_records_are_rejected() -> None:
@@ -176,7 +191,8 @@ def test_bmkg_samples(name: str, fmt: str) -> None:
 
 def test_quake_felt_by_distance_and_magnitude_or_by_dirasakan() -> None:
     assert len(bmkg.parse(quake_doc()).records) == 1                       # 35 km, M5.4
-    far = {"Coordinates": "-7.5,110.4", "Magnitude": "5.9"}                 # Java
+    far = {"Coordinates": "-7.5,110.4", "Lintang": "7.5 LS", "Bujur": "110.4 BT",
+           "Magnitude": "5.9"}                                                # Java
     assert bmkg.parse(quake_doc(**far)).records == []
     assert len(bmkg.parse(quake_doc(**far, Dirasakan="II Ambon")).records) == 1
     assert bmkg.parse(quake_doc(Magnitude="3.1")).records == []             # near but weak
@@ -184,7 +200,9 @@ def test_quake_felt_by_distance_and_magnitude_or_by_dirasakan() -> None:
 
 @pytest.mark.parametrize("changes,field", [({"Magnitude": "besar"}, "Magnitude"),
                                            ({"DateTime": "24 Nov"}, "DateTime"),
-                                           ({"Coordinates": "3.76,-127.87"}, "long")])
+                                           ({"Coordinates": "3.76,-127.87"}, "Coordinates"),
+                                           ({"Coordinates": "3.76,-127.87", "Lintang": None,
+                                             "Bujur": None}, "long")])
 def test_quake_bad_fields(changes: dict, field: str) -> None:
     assert bmkg.parse(quake_doc(**changes)).rejects[0].field == field
 
@@ -250,7 +268,8 @@ def test_fhir_bad_day_code_and_suspended_location() -> None:
     bundle["entry"][1]["resource"]["status"] = "suspended"
     result = fhir.parse_locations(json.dumps(bundle).encode(), None, date(2026, 11, 24))
     assert result.rejects[0].field == "hoursOfOperation.daysOfWeek"
-    assert any(isinstance(r, fhir.Closure) and r.reason == "Location suspended" for r in result.records)
+    [suspended] = [r for r in result.records if r.status == "suspended"]
+    assert suspended.closed_reason  # the Location's description, else "Location suspended"
 
 
 def test_fhir_not_a_bundle() -> None:

@@ -3,6 +3,10 @@
 Puskesmas: schedule + attendance + entrance camera -> buka / belum buka / tutup /
 tidak diketahui; "belum buka" with citizens waiting raises an alert to the mayor,
 cleared by itself when the doors open (the SQL record keeps how long it lasted).
+The schedule is the FHIR Location's ``hoursOfOperation`` when the feed gave them, else
+the registry's hours (``hours_source`` says which); a site the FHIR feed says is
+suspended or closed is ``tutup`` with that reason until a document reopens it, and a
+closure day (holiday) is ``tutup`` with its reason — never "belum buka".
 TPS: the pile camera's fill fraction against the registry threshold -> overflow alert.
 """
 
@@ -18,11 +22,12 @@ from ambon_core.domain import (
     CameraStatus,
     PuskesmasState,
     PuskesmasStatus,
+    SiteSchedule,
     TpsState,
     utcnow,
 )
 from ambon_core.puskesmas import puskesmas_status
-from ambon_core.registry import Puskesmas, Tps
+from ambon_core.registry import OpeningHours, Puskesmas, Tps
 from ambon_core.store import LiveState
 from workers.base import LoopWorker
 
@@ -48,23 +53,35 @@ class SiteStatusWorker(LoopWorker):
         return None
 
     def puskesmas_state(self, pkm: Puskesmas, live: LiveState, now: datetime,
-                        holidays: dict[str, str] | None = None) -> PuskesmasState:
+                        holidays: dict[str, str] | None = None,
+                        schedule: SiteSchedule | None = None) -> PuskesmasState:
         cam = self._site_camera(live, pkm.id, now)
         att = live.attendance.get(pkm.id)
         local_now = now.astimezone(self.settings.tz)
         # today and yesterday: yesterday's overnight shift never began if it was a holiday
         days = (local_now.date(), local_now.date() - timedelta(days=1))
-        closed_on = {d for d in days if holidays and (
-            d.isoformat() in holidays or f"{d.isoformat()}:{pkm.id}" in holidays)}
+        reasons = {d: (holidays or {}).get(d.isoformat()) or (holidays or {}).get(f"{d.isoformat()}:{pkm.id}")
+                   for d in days}
+        closed_on = {d for d, why in reasons.items() if why}
+        if schedule is not None and schedule.closed_reason:
+            closed_on |= set(days)  # suspended: closed until a FHIR document reopens it
         if att is not None and att.updated_at.astimezone(self.settings.tz).date() != local_now.date():
             att = None  # yesterday's check-ins say nothing about today
-        return puskesmas_status(
+        fhir_hours = schedule is not None and schedule.hours is not None
+        if fhir_hours:
+            pkm = pkm.model_copy(update={"hours": [OpeningHours(**h) for h in schedule.hours]})
+        state = puskesmas_status(
             pkm, local_now,
             door_open=cam.door_open if cam else None,
             waiting=cam.queue_len if cam else None,
             longest_wait_s=cam.longest_wait_s if cam else None,
             staff_checked_in=att.staff_checked_in if att else None,
             closed_on=closed_on)
+        state.hours_source = "fhir" if fhir_hours else ("registry" if pkm.hours else None)
+        if state.status == PuskesmasStatus.TUTUP:
+            state.closed_reason = (schedule.closed_reason if schedule and schedule.closed_reason
+                                   else reasons[local_now.date()])
+        return state
 
     def tps_state(self, tps: Tps, live: LiveState, now: datetime) -> TpsState | None:
         cam = self._site_camera(live, tps.id, now)
@@ -77,7 +94,9 @@ class SiteStatusWorker(LoopWorker):
 
     def turn(self) -> None:
         live, now, holidays = self.store.read_live(), self.clock(), self.store.holidays()
-        pkm_states = [self.puskesmas_state(p, live, now, holidays) for p in self.registry.puskesmas]
+        schedules = self.store.site_schedules()
+        pkm_states = [self.puskesmas_state(p, live, now, holidays, schedules.get(p.id))
+                      for p in self.registry.puskesmas]
         tps_states = [s for t in self.registry.tps if (s := self.tps_state(t, live, now))]
         changed = [s for s in pkm_states if (before := live.puskesmas.get(s.puskesmas_id)) is None
                    or before.status != s.status]

@@ -32,6 +32,8 @@ def status_report(live: LiveState, settings: Settings) -> dict[str, Any]:
         "tps": section(live.tps),
         "incidents": section(live.incidents),
         "alerts": section(live.alerts),
-        "feeds": section(live.feeds),
+        # per feed: records/rejected/unmapped of the last document, dead letters, degraded
+        "feeds": {k: {**v, "degraded": live.feeds[k].degraded}
+                  for k, v in section(live.feeds).items()},
         "attendance": section(live.attendance),
     }

@@ -11,17 +11,18 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from ambon_core.domain import Attendance, utcnow
 from workers.feeds.common import (
-    WIT,
     DocumentError,
     ParseResult,
     RecordError,
+    city_tz,
     load_json,
     parse_time,
 )
+from workers.feeds.feed import FeedBase, FeedContext
 
 
 def _rows(body: bytes, fmt: str) -> list[Any]:
@@ -45,7 +46,7 @@ def parse(body: bytes, fmt: str = "json", known: set[str] | None = None,
           today: date | None = None, now: datetime | None = None) -> ParseResult:
     """Check-ins -> one Attendance per puskesmas with check-ins today (WIT)."""
     result = ParseResult(extra={"other_day": 0})
-    today = today or datetime.now(WIT).date()
+    today = today or datetime.now(city_tz()).date()
     staff: dict[str, set[str]] = {}
     first: dict[str, datetime] = {}
     for i, row in enumerate(_rows(body, fmt)):
@@ -61,7 +62,7 @@ def parse(body: bytes, fmt: str = "json", known: set[str] | None = None,
             result.reject(row, f"#{i}", exc)
             continue
         result.warnings.extend(f"#{i}: {n}" for n in notes)
-        if at.astimezone(WIT).date() != today:
+        if at.astimezone(city_tz()).date() != today:
             result.extra["other_day"] += 1
             continue
         staff.setdefault(site, set()).add(str(row.get("nip") or f"row-{i}"))
@@ -70,3 +71,20 @@ def parse(body: bytes, fmt: str = "json", known: set[str] | None = None,
     result.records = [Attendance(puskesmas_id=s, staff_checked_in=len(ids), first_check_in_at=first[s],
                                  updated_at=stamp) for s, ids in sorted(staff.items())]
     return result
+
+
+class AttendanceFeed(FeedBase):
+    """ASN attendance export (JSON or CSV)."""
+
+    format: Literal["attendance-json", "attendance-csv"]
+
+    def parse(self, body: bytes, ctx: FeedContext) -> ParseResult:
+        return parse(body, self.format.split("-")[1], {p.id for p in ctx.registry.puskesmas},
+                     ctx.now.astimezone(ctx.tz).date(), ctx.now)
+
+    def store(self, result: ParseResult, ctx: FeedContext) -> None:
+        """The export covers every puskesmas: a site without check-ins today has 0 staff in."""
+        seen = {a.puskesmas_id: a for a in result.records}
+        ctx.store.put(*[seen.get(p.id) or Attendance(puskesmas_id=p.id, staff_checked_in=0,
+                                                     updated_at=ctx.now)
+                        for p in ctx.registry.puskesmas])

@@ -5,14 +5,23 @@ Read: identifier, sent, status (only ``Actual``), msgType (``Cancel`` drops the 
 references), and per ``<info>``: event, severity, urgency, certainty, effective/onset,
 expires, headline, description, senderName and ``<area>`` (areaDesc, polygon, circle).
 
+An ``<area>`` covers Ambon when its polygon or circle contains the city centre, or,
+with neither given, when its areaDesc names Ambon. Areas elsewhere in the world are
+valid warnings that simply do not concern us (counted as ``not_covering``).
+``msgType`` Update and Cancel drop the alerts they reference.
+
 The polygon is kept for the map in ``Alert.params['polygon']`` in CAP's own notation
 ("lat,lon lat,lon ..." first point = last point); ``params['area']`` is areaDesc.
+Each CAP feed owns the warnings it raised (``params['feed']``): a second CAP feed for
+another region never clears Ambon's. ``expires`` is checked on every poll, also when
+the source answers 304 Not Modified.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from xml.etree.ElementTree import Element
 
 from ambon_core.domain import Alert, AlertKind
@@ -21,7 +30,6 @@ from workers.feeds.common import (
     DocumentError,
     ParseResult,
     RecordError,
-    check_in_indonesia,
     load_xml,
     local,
     parse_time,
@@ -29,12 +37,13 @@ from workers.feeds.common import (
     to_float,
     xml_fields,
 )
+from workers.feeds.feed import FeedBase, FeedContext, owned_alerts, sync_owned
 
 SEVERITY = {"extreme": 3, "severe": 3, "moderate": 2, "minor": 1, "unknown": 2}
 
 
 def parse_polygon(text: str) -> list[tuple[float, float]]:
-    """CAP polygon text -> [(lat, lon), ...]; at least 4 points, closed, inside Indonesia."""
+    """CAP polygon text -> [(lat, lon), ...]; at least 4 points, closed, WGS 84 ranges."""
     try:
         points = [(float(p.split(",")[0]), float(p.split(",")[1])) for p in text.split()]
     except (ValueError, IndexError):
@@ -42,7 +51,8 @@ def parse_polygon(text: str) -> list[tuple[float, float]]:
     if len(points) < 4 or points[0] != points[-1]:
         raise RecordError("polygon", "a CAP polygon needs 4+ points, first equal to last")
     for lat, lon in points:
-        check_in_indonesia(lat, lon)
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise RecordError("polygon", f"point {lat},{lon} is not latitude,longitude")
     return points
 
 
@@ -68,16 +78,20 @@ def _area(info: Element) -> tuple[bool, str, str | None]:
     for area in (a for a in info if local(a.tag) == "area"):
         fields = xml_fields(area)
         descs.append(fields.get("areaDesc", ""))
-        for child in area:
+        shapes = [c for c in area if local(c.tag) in ("polygon", "circle") and (c.text or "").strip()]
+        for child in shapes:
             if local(child.tag) == "polygon" and covers(parse_polygon(child.text or ""), AMBON):
                 return True, fields.get("areaDesc", ""), " ".join((child.text or "").split())
             if local(child.tag) == "circle" and _circle_covers(child.text or "", AMBON):
                 return True, fields.get("areaDesc", ""), None
+        if not shapes and re.search(r"\bambon\b", fields.get("areaDesc", ""), re.IGNORECASE):
+            return True, fields.get("areaDesc", ""), None
     return False, "; ".join(d for d in descs if d), None
 
 
 def to_alert(alert: Element, notes: list[str], now: datetime) -> Alert | None:
-    """One CAP alert -> a WEATHER alert if an ``info`` covers Ambon and has not expired."""
+    """One CAP alert -> a WEATHER alert if an ``info`` covers Ambon and has not expired
+    (an expired one is named in ``notes``)."""
     head = xml_fields(alert)
     ident = plain_text(head.get("identifier"), "identifier", 120, required=True)
     sent = parse_time(head.get("sent"), "sent", notes)
@@ -85,6 +99,7 @@ def to_alert(alert: Element, notes: list[str], now: datetime) -> Alert | None:
         fields = xml_fields(info)
         expires = parse_time(fields["expires"], "expires", notes) if fields.get("expires") else None
         if expires is not None and expires <= now:
+            notes.append(f"expired at {expires.isoformat()}")
             continue
         hit, area_desc, polygon = _area(info)
         if not hit:
@@ -111,7 +126,7 @@ def parse(body: bytes, now: datetime) -> ParseResult:
     alerts = [e for e in root.iter() if local(e.tag) == "alert"]
     if not alerts:
         raise DocumentError("no CAP <alert> element in the document")
-    result = ParseResult(extra={"cancelled": [], "not_covering": 0})
+    result = ParseResult(extra={"cancelled": [], "not_covering": 0, "expired": []})
     for element in alerts:
         head = xml_fields(element)
         rid = head.get("identifier", "?")
@@ -119,16 +134,19 @@ def parse(body: bytes, now: datetime) -> ParseResult:
         try:
             if head.get("status", "Actual") != "Actual":
                 continue  # Exercise, System, Test, Draft: never shown as real warnings
-            if head.get("msgType") == "Cancel":
-                refs = head.get("references", "").split()
+            refs = head.get("references", "").split()
+            if head.get("msgType") in ("Cancel", "Update"):  # both replace what they reference
                 result.extra["cancelled"] += [f"cap-{r.split(',')[1]}" for r in refs if r.count(",") >= 1]
+            if head.get("msgType") == "Cancel":
                 continue
             alert = to_alert(element, notes, now)
         except RecordError as exc:
             result.reject(element, rid, exc)
             continue
-        result.warnings.extend(f"{rid}: {n}" for n in notes)
-        if alert is None:
+        result.warnings.extend(f"{rid}: {n}" for n in notes if not n.startswith("expired"))
+        if alert is None and any(n.startswith("expired") for n in notes):
+            result.extra["expired"].append(f"{rid} ({next(n for n in notes if n.startswith('expired'))})")
+        elif alert is None:
             result.extra["not_covering"] += 1
         else:
             result.records.append(alert)
@@ -139,3 +157,34 @@ def polygon_points(alert: Any) -> list[tuple[float, float]]:
     """The polygon kept in a WEATHER alert's params, as (lat, lon) points (empty if none)."""
     text = (alert.params or {}).get("polygon") if hasattr(alert, "params") else None
     return parse_polygon(text) if text else []
+
+
+def _expired(alert: Alert, now: datetime) -> bool:
+    expires = alert.params.get("expires")
+    return bool(expires) and datetime.fromisoformat(str(expires)) <= now
+
+
+class CapFeed(FeedBase):
+    """OASIS CAP 1.2 warnings (one alert, or any wrapper holding several)."""
+
+    format: Literal["cap"]
+
+    def parse(self, body: bytes, ctx: FeedContext) -> ParseResult:
+        return parse(body, ctx.now)
+
+    def store(self, result: ParseResult, ctx: FeedContext) -> None:
+        for why in result.extra["expired"]:
+            ctx.log_once(f"{self.name}:{why}", "feed %s: warning %s dropped: expired", self.name, why)
+        cancelled = set(result.extra["cancelled"])
+        sync_owned(ctx, AlertKind.WEATHER, self.name,
+                   [a for a in result.records if a.alert_id not in cancelled])
+
+    def refresh(self, ctx: FeedContext) -> None:
+        """An expired warning leaves every screen on time, whatever the source answers."""
+        mine = owned_alerts(ctx, AlertKind.WEATHER, self.name)
+        gone = [a for a in mine if _expired(a, ctx.now)]
+        for alert in gone:
+            ctx.log_once(f"{self.name}:{alert.alert_id}:expired", "feed %s: warning %s dropped: "
+                         "expired at %s", self.name, alert.alert_id, alert.params.get("expires"))
+        if gone:
+            sync_owned(ctx, AlertKind.WEATHER, self.name, [a for a in mine if a not in gone])

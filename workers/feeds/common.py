@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-WIT = ZoneInfo("Asia/Jayapura")
+from ambon_core.settings import get_settings
+
 # Indonesia's extent with a margin (Sabang ~95 E, Merauke ~141 E, Rote ~11 S, Miangas ~5.6 N)
 INDONESIA_LAT = (-11.5, 6.5)
 INDONESIA_LON = (94.0, 141.5)
@@ -29,6 +30,13 @@ PII_KEYS = frozenset({
 })
 _PHONE = re.compile(r"(?:\+62|\b62|\b0)8[\d\s\-]{7,13}\d")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# "5,1" or "-3,52": an Indonesian decimal comma (one comma, digits on both sides)
+_DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d+,\d+\s*$")
+
+
+def city_tz() -> ZoneInfo:
+    """The city's time zone (the ``TIMEZONE`` setting, WIT by default)."""
+    return get_settings().tz
 
 
 class DocumentError(ValueError):
@@ -106,10 +114,12 @@ def plain_text(value: Any, field_name: str, max_len: int = 2000, required: bool 
 
 
 # ---- time ------------------------------------------------------------------------
-def parse_time(value: Any, field_name: str, notes: list[str] | None = None) -> datetime:
+def parse_time(value: Any, field_name: str, notes: list[str] | None = None,
+               tz: ZoneInfo | None = None) -> datetime:
     """ISO 8601 with Z / +09:00 (WIT) / +08:00 (WITA) / +07:00 (WIB) or any offset -> aware UTC.
 
-    A time without zone is read as WIT and a note is added (the caller logs it).
+    A time without zone is read in the city's zone (``TIMEZONE``, or ``tz``) and a note
+    is added (the caller logs it).
     """
     if not isinstance(value, str) or not value.strip():
         raise RecordError(field_name, f"expected an ISO 8601 time, got {value!r}"[:200])
@@ -121,16 +131,21 @@ def parse_time(value: Any, field_name: str, notes: list[str] | None = None) -> d
     except ValueError:
         raise RecordError(field_name, f"not an ISO 8601 time: {value!r}"[:200]) from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=WIT)
+        zone = tz or city_tz()
+        parsed = parsed.replace(tzinfo=zone)
         if notes is not None:
-            notes.append(f"{field_name}={value!r} has no zone, read as WIT")
+            notes.append(f"{field_name}={value!r} has no zone, read as {parsed.tzname()} "
+                         f"({zone.key})")
     return parsed.astimezone(UTC)
 
 
 # ---- place -----------------------------------------------------------------------
 def to_float(value: Any, field_name: str) -> float:
+    """A number; Indonesian sources write the decimal comma ("5,1") as often as the point."""
     if isinstance(value, bool):
         raise RecordError(field_name, "expected a number, got a boolean")
+    if isinstance(value, str) and _DECIMAL_COMMA.match(value):
+        value = value.replace(",", ".")
     try:
         number = float(value)
     except (TypeError, ValueError):

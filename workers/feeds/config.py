@@ -1,49 +1,26 @@
-"""The feed list (``data/feeds.yaml``): validated on load, errors name file, line and field."""
+"""The feed list (``data/feeds.yaml``): validated on load, errors name file, line and field.
+
+Each entry is validated by the model of its ``format`` (``workers/feeds/formats.py``):
+common options in :class:`~workers.feeds.feed.FeedBase`, the format's own beside them.
+"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from ambon_core.registry import _format_loc, _node_line
-from ambon_core.settings import DATA_DIR
+from ambon_core.settings import get_settings
+from workers.feeds.formats import FeedConfig, format_names, make_feed
 
-FEEDS_PATH = DATA_DIR / "feeds.yaml"
-Format = Literal[
-    "open311-json", "open311-xml", "bmkg-json", "bmkg-xml", "cap", "fhir-location",
-    "fhir-service", "attendance-json", "attendance-csv", "dlh-trips", "generic-json", "generic-csv",
-]
+__all__ = ["FeedConfig", "FeedConfigError", "FeedList", "load_feeds", "make_feed", "parse_feeds"]
 
 
 class FeedConfigError(ValueError):
     """The feed list is unusable; the message names file, line and field."""
-
-
-class FeedConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Feed name (FeedStatus key)")
-    url: str = Field(pattern=r"^(https?|file)://", description="http(s):// or file:// source")
-    format: Format
-    interval_s: float = Field(60.0, ge=1, description="Seconds between polls when healthy")
-    timeout_s: float = Field(10.0, gt=0, description="Connect/read timeout of one request")
-    retries: int = Field(3, ge=1, le=10, description="Attempts per poll (exponential backoff)")
-    max_bytes: int = Field(10 * 1024 * 1024, gt=0, description="Body size cap")
-    enabled: bool = True
-    mapping: dict[str, str] = Field(default_factory=dict,
-                                    description="generic-*: Open311 field -> source path")
-    records_path: str = Field("", description="generic-json: dotted path of the record list")
-    source: str | None = Field(None, description="Incident id prefix (default: the feed name)")
-
-    @model_validator(mode="after")
-    def _generic_needs_mapping(self) -> FeedConfig:
-        if self.format.startswith("generic") and "service_request_id" not in self.mapping:
-            raise ValueError("a generic feed needs mapping.service_request_id (and the other fields)")
-        return self
 
 
 class FeedList(BaseModel):
@@ -59,8 +36,27 @@ class FeedList(BaseModel):
         return self
 
 
+def _message(error: dict[str, Any]) -> str:
+    formats = ", ".join(format_names())
+    if error["type"] == "union_tag_invalid":
+        return f"unknown format {error['ctx'].get('tag')!r}; one of: {formats}"
+    if error["type"] == "union_tag_not_found":
+        return f"format is missing; one of: {formats}"
+    if error["type"] == "extra_forbidden" and len(error["loc"]) > 2:
+        return f"not an option of format {error['loc'][2]} (see docs/feeds.md)"
+    return error["msg"]
+
+
+def _loc(error: dict[str, Any]) -> tuple:
+    """Drop the union tag pydantic puts in the location ('feeds', 0, 'cap', 'url')."""
+    loc = tuple(error["loc"])
+    if len(loc) > 2 and loc[0] == "feeds" and isinstance(loc[2], str) and loc[2] in format_names():
+        loc = loc[:2] + loc[3:]
+    return loc
+
+
 def parse_feeds(text: str, source: str = "feeds.yaml",
-                overrides: dict[str, Any] | None = None) -> list[FeedConfig]:
+                overrides: dict[str, Any] | None = None) -> list[Any]:
     """Validate feed YAML; ``overrides`` (e.g. shorter timeouts in tests) apply to every feed."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -72,15 +68,14 @@ def parse_feeds(text: str, source: str = "feeds.yaml",
     try:
         return list(FeedList.model_validate(data).feeds)
     except ValidationError as exc:
-        lines = [f"{source}:{_node_line(root, tuple(e['loc']))}: {_format_loc(tuple(e['loc']))}: {e['msg']}"
+        lines = [f"{source}:{_node_line(root, _loc(e))}: {_format_loc(_loc(e))}: {_message(e)}"
                  for e in exc.errors()[:10]] if root is not None else [f"{source}: {exc}"]
         raise FeedConfigError("\n".join(lines)) from None
 
 
-def load_feeds(path: Path | None = None, overrides: dict[str, Any] | None = None) -> list[FeedConfig]:
-    """Load the feed list (``path``, else the ``FEEDS_PATH`` environment variable, else
-    data/feeds.yaml)."""
-    path = Path(path or os.environ.get("FEEDS_PATH") or FEEDS_PATH)
+def load_feeds(path: Path | None = None, overrides: dict[str, Any] | None = None) -> list[Any]:
+    """Load the feed list (``path``, else the ``FEEDS_PATH`` setting, else data/feeds.yaml)."""
+    path = Path(path or get_settings().feeds_path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

@@ -12,8 +12,16 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ambon_core.domain import TpsState
+from ambon_core.models import WasteTrip as WasteTripRow
+from ambon_core.spool import history_op, record
 from workers.feeds.common import DocumentError, ParseResult, RecordError, parse_time, plain_text, to_float
+from workers.feeds.feed import FeedBase, FeedContext
 
 COLUMNS = ("trip_id", "truck_id", "tps_id", "emptied_at", "tonnage_kg", "tpa_arrived_at")
 MAX_TONNAGE_KG = 20_000.0  # a compactor truck carries well under 20 t
@@ -75,3 +83,49 @@ def parse(body: bytes, known: set[str] | None = None) -> ParseResult:
         trips[trip.trip_id] = trip
     result.records = list(trips.values())
     return result
+
+
+class DlhTripsFeed(FeedBase):
+    """DLH waste truck trips CSV."""
+
+    format: Literal["dlh-trips"]
+
+    def parse(self, body: bytes, ctx: FeedContext) -> ParseResult:
+        return parse(body, {t.id for t in ctx.registry.tps})
+
+    def store(self, result: ParseResult, ctx: FeedContext) -> None:
+        """Trips to SQL (or its spool); ``TpsState.last_emptied_at`` only moves forward."""
+        trips: list[WasteTrip] = result.records
+        record(ctx.session, "waste_trips", {"trips": [t.__dict__ for t in trips]})
+        latest: dict[str, datetime] = {}
+        for trip in trips:
+            latest[trip.tps_id] = max(latest.get(trip.tps_id, trip.emptied_at), trip.emptied_at)
+        states = []
+        for tps_id, emptied in latest.items():
+            state = ctx.store.get(TpsState, tps_id) or TpsState(tps_id=tps_id, source="dlh")
+            if state.last_emptied_at is None or emptied > state.last_emptied_at:
+                state.last_emptied_at, state.updated_at = emptied, ctx.now
+                states.append(state)
+        if states:
+            ctx.store.put(*states)
+
+
+@history_op("waste_trips")
+def _waste_trips(session: Session, payload: dict) -> None:
+    """Insert new trips, complete known ones (tonnage, TPA arrival): idempotent by trip_id."""
+    trips = [WasteTrip(**{k: _when(v) if k.endswith("_at") else v for k, v in t.items()})
+             for t in payload["trips"]]
+    rows = {r.trip_id: r for r in session.scalars(
+        select(WasteTripRow).where(WasteTripRow.trip_id.in_([t.trip_id for t in trips])))}
+    for trip in trips:
+        row = rows.get(trip.trip_id)
+        if row is None:
+            rows[trip.trip_id] = WasteTripRow(**trip.__dict__)
+            session.add(rows[trip.trip_id])
+            continue
+        row.tonnage_kg = trip.tonnage_kg if trip.tonnage_kg is not None else row.tonnage_kg
+        row.tpa_arrived_at = trip.tpa_arrived_at or row.tpa_arrived_at
+
+
+def _when(value: datetime | str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value

@@ -1,41 +1,61 @@
 """FHIR R4 Bundles of ``Location`` and ``HealthcareService`` (SATUSEHAT style) for puskesmas.
 
-Location: ``id`` or an ``identifier.value`` equal to the registry puskesmas id, ``status``
-(active | suspended | inactive), ``hoursOfOperation`` (daysOfWeek, allDay, openingTime,
-closingTime). HealthcareService: ``location[].reference`` ("Location/<id>"),
-``availableTime`` and ``notAvailable[]`` (description, during.start/end): the closure
-days the status worker must know (holidays, cuti bersama, renovation).
+**Identity.** SATUSEHAT gives resources UUID ids. A Location is the registry puskesmas
+whose ``satusehat_id`` equals ``Location.id``, or whose registry id is the value of one of
+its ``identifier`` entries (only those of the feed's ``identifier_system`` when set), or
+(the simulator) whose registry id is ``Location.id``. A HealthcareService reaches its
+puskesmas through ``location[].reference`` ("Location/<id>"), resolved to that Location:
+by the same rules, or through a Location met before (in this Bundle, via ``_include``, or
+in an earlier Location document). Nothing matching is a reject naming ``satusehat_id``.
 
-Result records: :class:`SiteHours` and :class:`Closure`. Closure days go to Redis as
-``P:holiday`` entries keyed ``YYYY-MM-DD:<puskesmas id>``; a suspended/inactive
-Location becomes a closure of today.
+**Opening hours — the rule.** When the Location feed gives ``hoursOfOperation`` for a
+site, those hours are the schedule the status worker judges against (``hours_source``
+``fhir``); the registry's ``hours`` are the fallback for sites no Location document has
+given hours for (``registry``). The Puskesmas page shows which source gave the hours.
+
+**Closures.** ``Location.status`` suspended/inactive, or ``operationalStatus`` code ``C``
+(closed, HL7 v2 table 0116), closes the site with the reason from ``description`` (else
+the status) — "Renovasi gedung" reaches the page as "Tutup — renovasi gedung" — and the
+closure *holds* until a later document says active. ``HealthcareService.notAvailable``
+periods (``description``: "Libur Nasional", "Cuti bersama") become closure days in
+``P:holiday`` (``YYYY-MM-DD:<puskesmas id>``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import Field
+
+from ambon_core.domain import SiteSchedule
+from ambon_core.registry import Registry
 from workers.feeds.common import (
-    WIT,
     DocumentError,
     ParseResult,
     RecordError,
+    city_tz,
     load_json,
     parse_time,
     plain_text,
 )
+from workers.feeds.feed import FeedBase, FeedContext, log
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_CLOSURE_DAYS = 62  # a longer "notAvailable" is a data error, not a holiday
+CLOSED_OPERATIONAL = {"C"}  # HL7 v2-0116 bed status "Closed"
 
 
 @dataclass(frozen=True)
 class SiteHours:
+    """What one Location says of its puskesmas (``closed_reason`` None = open for business)."""
+
     puskesmas_id: str
     status: str
-    hours: list[dict[str, Any]] = field(default_factory=list)  # days_of_week, opening_time, closing_time
+    hours: list[dict[str, Any]] = field(default_factory=list)  # days_of_week, opening/closing_time
+    location_id: str | None = None
+    closed_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,24 +69,72 @@ class Closure:
         return f"{self.day.isoformat()}:{self.puskesmas_id}"
 
 
-def _resources(body: bytes, kind: str) -> list[Any]:
+@dataclass
+class SiteIndex:
+    """How FHIR resources find their registry puskesmas (rules in the module docstring)."""
+
+    ids: set[str] | None = None  # None: accept any id (parsing without a registry)
+    by_satusehat: dict[str, str] = field(default_factory=dict)
+    by_location: dict[str, str] = field(default_factory=dict)
+    identifier_system: str | None = None
+
+    @classmethod
+    def of(cls, registry: Registry, system: str | None = None,
+           seen: dict[str, str] | None = None) -> SiteIndex:
+        return cls({p.id for p in registry.puskesmas},
+                   {p.satusehat_id: p.id for p in registry.puskesmas if p.satusehat_id},
+                   dict(seen or {}), system)
+
+    def _known(self, value: Any) -> bool:
+        return isinstance(value, str) and (self.ids is None or value in self.ids)
+
+    def location_site(self, res: dict[str, Any]) -> str:
+        rid = res.get("id")
+        if isinstance(rid, str) and rid in self.by_satusehat:
+            return self.by_satusehat[rid]
+        for ident in res.get("identifier") or []:
+            if not isinstance(ident, dict):
+                continue
+            if self.identifier_system and ident.get("system") != self.identifier_system:
+                continue
+            if self._known(ident.get("value")):
+                return ident["value"]
+        if self._known(rid):
+            return rid
+        if isinstance(rid, str) and rid in self.by_location:
+            return self.by_location[rid]
+        system = f" of system {self.identifier_system}" if self.identifier_system else ""
+        raise RecordError("satusehat_id", f"no registry puskesmas has satusehat_id {rid!r}, and no "
+                                          f"identifier{system} names a registry puskesmas id"[:300])
+
+    def reference_site(self, reference: str) -> str | None:
+        if not reference.startswith("Location/"):
+            return None
+        try:
+            return self.location_site({"id": reference.split("/", 1)[1]})
+        except RecordError:
+            return None
+
+
+def _as_index(sites: SiteIndex | set[str] | None) -> SiteIndex:
+    return sites if isinstance(sites, SiteIndex) else SiteIndex(ids=sites)
+
+
+def _resources(body: bytes) -> list[Any]:
+    """The resources of a Bundle (a search result), or the one resource a read returns."""
     bundle = load_json(body)
+    if isinstance(bundle, dict) and bundle.get("resourceType") in ("Location", "HealthcareService"):
+        return [bundle]
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
-        raise DocumentError("expected a FHIR Bundle")
+        raise DocumentError("expected a FHIR Bundle (or one Location/HealthcareService)")
     entries = bundle.get("entry") or []
     if not isinstance(entries, list):
         raise DocumentError("Bundle.entry is not a list")
-    return [e.get("resource") if isinstance(e, dict) else e for e in entries
-            if not isinstance(e, dict) or (e.get("resource") or {}).get("resourceType") in (kind, None)]
+    return [e.get("resource") if isinstance(e, dict) else e for e in entries]
 
 
-def _site_id(resource: dict[str, Any], known: set[str] | None) -> str:
-    candidates = [resource.get("id")] + [i.get("value") for i in resource.get("identifier") or []
-                                         if isinstance(i, dict)]
-    for cand in candidates:
-        if isinstance(cand, str) and (known is None or cand in known):
-            return cand
-    raise RecordError("id", "no id or identifier names a registry puskesmas")
+def _of_kind(resources: list[Any], kind: str) -> list[Any]:
+    return [r for r in resources if not isinstance(r, dict) or r.get("resourceType") in (kind, None)]
 
 
 def _hhmm(value: Any, field_name: str) -> str:
@@ -84,7 +152,7 @@ def _hours(resource: dict[str, Any], key: str) -> list[dict[str, Any]]:
         if not isinstance(days, list) or not days or any(d not in DAYS for d in days):
             raise RecordError(f"{key}.daysOfWeek", f"expected FHIR day codes, got {days!r}"[:200])
         if item.get("allDay"):
-            out.append({"days_of_week": days, "opening_time": "00:00", "closing_time": "23:59"})
+            out.append({"days_of_week": days, "opening_time": "00:00", "closing_time": "00:00"})
             continue
         out.append({"days_of_week": days,
                     "opening_time": _hhmm(item.get("openingTime") or item.get("availableStartTime"),
@@ -94,23 +162,40 @@ def _hours(resource: dict[str, Any], key: str) -> list[dict[str, Any]]:
     return out
 
 
-def parse_locations(body: bytes, known: set[str] | None = None,
+def _closed_reason(res: dict[str, Any], status: str) -> str | None:
+    """Why a Location is closed on purpose, or None while it is open for business."""
+    op = res.get("operationalStatus")
+    op_closed = isinstance(op, dict) and op.get("code") in CLOSED_OPERATIONAL
+    if status == "active" and not op_closed:
+        return None
+    reason = plain_text(res.get("description"), "description", 200)
+    if not reason and op_closed:
+        reason = plain_text(op.get("display"), "operationalStatus.display", 120)
+    return reason or f"Location {status if status != 'active' else 'closed'}"
+
+
+def location_hours(res: Any, sites: SiteIndex) -> SiteHours:
+    """One Location resource -> what it says of its puskesmas (RecordError if unusable)."""
+    if not isinstance(res, dict):
+        raise RecordError("resource", "expected an object")
+    site = sites.location_site(res)
+    status = res.get("status", "active")
+    if status not in ("active", "suspended", "inactive"):
+        raise RecordError("status", f"unknown Location.status {status!r}"[:200])
+    return SiteHours(site, status, _hours(res, "hoursOfOperation"),
+                     res.get("id") if isinstance(res.get("id"), str) else None,
+                     _closed_reason(res, status))
+
+
+def parse_locations(body: bytes, sites: SiteIndex | set[str] | None = None,
                     today: date | None = None) -> ParseResult:
-    """Location Bundle -> SiteHours records (+ a Closure of today for suspended sites)."""
-    result = ParseResult()
-    today = today or datetime.now(WIT).date()
-    for res in _resources(body, "Location"):
+    """Location Bundle -> SiteHours records (``today`` is kept for callers; closures hold
+    until lifted, they are not closure *days*)."""
+    result, index = ParseResult(), _as_index(sites)
+    for res in _of_kind(_resources(body), "Location"):
         rid = str(res.get("id", "?")) if isinstance(res, dict) else "?"
         try:
-            if not isinstance(res, dict):
-                raise RecordError("resource", "expected an object")
-            site = _site_id(res, known)
-            status = res.get("status", "active")
-            if status not in ("active", "suspended", "inactive"):
-                raise RecordError("status", f"unknown Location.status {status!r}"[:200])
-            result.records.append(SiteHours(site, status, _hours(res, "hoursOfOperation")))
-            if status != "active":
-                result.records.append(Closure(site, today, f"Location {status}"))
+            result.records.append(location_hours(res, index))
         except RecordError as exc:
             result.reject(res, rid, exc)
     return result
@@ -127,7 +212,7 @@ def _closure_days(item: dict[str, Any], notes: list[str]) -> list[date]:
                 return date.fromisoformat(value)
             except ValueError:
                 raise RecordError(name, f"not a date: {value!r}") from None
-        return parse_time(value, name, notes).astimezone(WIT).date()
+        return parse_time(value, name, notes).astimezone(city_tz()).date()
 
     start = day_of(during["start"], "notAvailable.during.start")
     end = day_of(during.get("end") or during["start"], "notAvailable.during.end")
@@ -136,30 +221,46 @@ def _closure_days(item: dict[str, Any], notes: list[str]) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
 
-def parse_services(body: bytes, known: set[str] | None = None) -> ParseResult:
-    """HealthcareService Bundle -> Closure records (one per site and day)."""
-    result = ParseResult()
+def _service_closures(res: Any, index: SiteIndex, notes: list[str]) -> list[Closure]:
+    if not isinstance(res, dict):
+        raise RecordError("resource", "expected an object")
+    location = res.get("location") or []
+    location = [location] if isinstance(location, dict) else location  # DSTU2 had one reference
+    refs = [r.get("reference", "") for r in location if isinstance(r, dict)]
+    sites = sorted({s for r in refs if (s := index.reference_site(str(r)))})
+    if not sites:
+        raise RecordError("location", f"no reference resolves to a registry puskesmas Location "
+                                      f"(satusehat_id): {refs!r}"[:300])
+    _hours(res, "availableTime")
+    closures = []
+    for item in res.get("notAvailable") or []:
+        if not isinstance(item, dict):
+            raise RecordError("notAvailable", "expected an object")
+        reason = plain_text(item.get("description"), "notAvailable.description", 200)
+        closures += [Closure(s, d, reason or "tutup") for d in _closure_days(item, notes) for s in sites]
+    return closures
+
+
+def parse_services(body: bytes, sites: SiteIndex | set[str] | None = None) -> ParseResult:
+    """HealthcareService Bundle -> Closure records (one per site and day); Locations in
+    the same Bundle (``_include``) resolve the references."""
+    result, index = ParseResult(), _as_index(sites)
+    resources = _resources(body)
+    for loc in (r for r in resources if isinstance(r, dict) and r.get("resourceType") == "Location"):
+        try:
+            index.by_location[str(loc.get("id"))] = index.location_site(loc)
+        except RecordError:
+            pass  # a Location of another facility: its services are rejected below
     seen: set[str] = set()
-    for res in _resources(body, "HealthcareService"):
+    for res in _of_kind(resources, "HealthcareService"):
+        if isinstance(res, dict) and res.get("resourceType") == "Location":
+            continue
         rid = str(res.get("id", "?")) if isinstance(res, dict) else "?"
         notes: list[str] = []
         try:
-            if not isinstance(res, dict):
-                raise RecordError("resource", "expected an object")
-            refs = [r.get("reference", "") for r in res.get("location") or [] if isinstance(r, dict)]
-            sites = [r.split("/", 1)[1] for r in refs if r.startswith("Location/")]
-            sites = [s for s in sites if known is None or s in known]
-            if not sites:
-                raise RecordError("location", "no reference to a registry puskesmas Location")
-            _hours(res, "availableTime")
-            closures = []
-            for item in res.get("notAvailable") or []:
-                reason = plain_text(item.get("description"), "notAvailable.description", 200)
-                closures += [Closure(s, d, reason or "tutup") for d in _closure_days(item, notes)
-                             for s in sites]
-        except (RecordError, AttributeError) as exc:
-            err = exc if isinstance(exc, RecordError) else RecordError("notAvailable", "malformed")
-            result.reject(res, rid, err)
+            closures = _service_closures(res, index, notes)
+        except RecordError as exc:
+            result.reject(res, rid, exc)
             continue
         result.warnings.extend(f"{rid}: {n}" for n in notes)
         for closure in closures:
@@ -167,3 +268,52 @@ def parse_services(body: bytes, known: set[str] | None = None) -> ParseResult:
                 seen.add(closure.key)
                 result.records.append(closure)
     return result
+
+
+def _seen_locations(ctx: FeedContext) -> dict[str, str]:
+    return {s.location_id: s.puskesmas_id for s in ctx.store.site_schedules().values()
+            if s.location_id}
+
+
+class FhirLocationFeed(FeedBase):
+    """FHIR R4 Location Bundle: opening hours and closures of each puskesmas."""
+
+    format: Literal["fhir-location"]
+    identifier_system: str | None = Field(
+        None, description="Only identifiers of this system name a registry puskesmas id "
+                          "(SATUSEHAT: http://sys-ids.kemkes.go.id/location/<organization id>)")
+
+    def parse(self, body: bytes, ctx: FeedContext) -> ParseResult:
+        index = SiteIndex.of(ctx.registry, self.identifier_system, _seen_locations(ctx))
+        return parse_locations(body, index, ctx.now.astimezone(ctx.tz).date())
+
+    def store(self, result: ParseResult, ctx: FeedContext) -> None:
+        """Each site named keeps what this document says until another document says
+        otherwise; sites the document does not name keep what they had."""
+        states = []
+        for hours in (r for r in result.records if isinstance(r, SiteHours)):
+            before = ctx.store.get(SiteSchedule, hours.puskesmas_id)
+            if before and before.closed_reason and not hours.closed_reason:
+                log.info("feed %s: %s reopened (%s lifted)", self.name, hours.puskesmas_id,
+                         before.closed_reason)
+            states.append(SiteSchedule(
+                puskesmas_id=hours.puskesmas_id, location_id=hours.location_id, status=hours.status,
+                closed_reason=hours.closed_reason, hours=hours.hours or None, feed=self.name,
+                updated_at=ctx.now))
+        if states:
+            ctx.store.put(*states)
+
+
+class FhirServiceFeed(FeedBase):
+    """FHIR R4 HealthcareService Bundle: the days each puskesmas is closed on purpose."""
+
+    format: Literal["fhir-service"]
+    identifier_system: str | None = Field(None, description="As for fhir-location")
+
+    def parse(self, body: bytes, ctx: FeedContext) -> ParseResult:
+        index = SiteIndex.of(ctx.registry, self.identifier_system, _seen_locations(ctx))
+        return parse_services(body, index)
+
+    def store(self, result: ParseResult, ctx: FeedContext) -> None:
+        closures = {c.key: c.reason for c in result.records if isinstance(c, Closure)}
+        ctx.store.put_holidays(closures, keep_after=ctx.now.astimezone(ctx.tz).date() - timedelta(days=7))

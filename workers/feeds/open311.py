@@ -23,10 +23,16 @@ anything else                          record rejected (field ``status``)
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from xml.etree.ElementTree import Element
 
+from pydantic import Field, field_validator
+
+from ambon_core.districts import district_of
 from ambon_core.domain import Incident, IncidentStatus
 from workers.feeds.common import (
     DocumentError,
@@ -41,7 +47,10 @@ from workers.feeds.common import (
     to_float,
     xml_fields,
 )
+from workers.feeds.feed import FeedBase, FeedContext
+from workers.feeds.lifecycle import upsert_incidents
 
+log = logging.getLogger(__name__)
 # service_code (and common aliases) -> incident category (registry OPD incident_categories)
 CATEGORY_BY_CODE: dict[str, str] = {
     "banjir": "banjir", "flood": "banjir",
@@ -76,17 +85,57 @@ _STATUS_ALIASES = {"on-scene": "on_scene", "onscene": "on_scene", "baru": "new",
                    "selesai": "resolved", "ditutup": "closed"}
 
 
-def agencies_of(value: Any) -> list[str]:
-    """'BPBD; TNI, Dinas Sosial' -> ['bpbd', 'tni', 'dinsos'] (unknown names kept as slugs)."""
+@dataclass
+class Mapping:
+    """A feed's own vocabulary (``categories``/``agencies`` in feeds.yaml) over the built-in
+    one; values found in neither are counted in ``unmapped`` (shown on the feed panel)."""
+
+    categories: dict[str, str] = field(default_factory=dict)
+    agencies: dict[str, str] = field(default_factory=dict)
+    unmapped: Counter[str] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        self._categories = {" ".join(k.lower().split()): v for k, v in self.categories.items()}
+        self._agencies = {" ".join(k.lower().split()): v for k, v in self.agencies.items()}
+
+    def category(self, code: str, name: str) -> str:
+        """service_code, then service_name, in the feed's mapping, then the built-in codes."""
+        keys = [" ".join(v.lower().split()) for v in (code, name) if v]
+        for key in keys:
+            if key in self._categories:
+                return self._categories[key]
+        for key in keys:
+            if key.replace(" ", "_") in CATEGORY_BY_CODE:
+                return CATEGORY_BY_CODE[key.replace(" ", "_")]
+        self.unmapped[f"service_code {code or '-'} / {name or '-'}"[:120]] += 1
+        return "lainnya"
+
+    def agency(self, name: str) -> str:
+        """An agency name -> OPD code: the feed's mapping, the built-in names, then a known
+        name inside it ("Damkar Kota Ambon" -> damkar); else counted and kept as a slug."""
+        key = " ".join(name.lower().split())
+        if key in self._agencies:
+            return self._agencies[key]
+        if key in AGENCY_CODES:
+            return AGENCY_CODES[key]
+        for known in sorted(AGENCY_CODES, key=len, reverse=True):
+            if f" {known} " in f" {key} ":
+                return AGENCY_CODES[known]
+        self.unmapped[f"agency_responsible {name}"[:120]] += 1
+        return key.replace(" ", "_")[:40]
+
+
+def agencies_of(value: Any, mapping: Mapping | None = None) -> list[str]:
+    """'BPBD; TNI, Dinas Sosial' -> ['bpbd', 'tni', 'dinsos'] (see :meth:`Mapping.agency`)."""
     if value in (None, ""):
         return []
     if not isinstance(value, str):
         raise RecordError("agency_responsible", f"expected text, got {type(value).__name__}")
+    mapping = mapping or Mapping()
     out: list[str] = []
     for part in value.replace(";", ",").replace("/", ",").split(","):
-        name = " ".join(part.lower().split())
-        if name:
-            code = AGENCY_CODES.get(name, name.replace(" ", "_")[:40])
+        if part.strip():
+            code = mapping.agency(part.strip())
             if code not in out:
                 out.append(code)
     return out
@@ -108,39 +157,58 @@ def lifecycle_status(record: dict[str, Any], extended: dict[str, Any]) -> Incide
     return IncidentStatus.NEW if std.strip().lower() == "open" else IncidentStatus.CLOSED
 
 
-def to_incident(record: dict[str, Any], notes: list[str],
-                source: str = "open311") -> tuple[Incident, dict[IncidentStatus, datetime]]:
-    """One request (already a flat dict) -> Incident and the times of its lifecycle steps."""
+def _position(record: dict[str, Any], notes: list[str]) -> tuple[float | None, float | None]:
+    """lat/long, or none: a position outside Indonesia (another city's system, a 0,0
+    default) is dropped with a note; the report itself is still a report."""
+    if record.get("lat") in (None, "") and record.get("long") in (None, ""):
+        return None, None
+    lat, lon = to_float(record.get("lat"), "lat"), to_float(record.get("long"), "long")
+    try:
+        return check_in_indonesia(lat, lon)
+    except RecordError as exc:
+        notes.append(f"position dropped: {exc.reason}")
+        return None, None
+
+
+def to_incident(record: dict[str, Any], notes: list[str], source: str = "open311",
+                mapping: Mapping | None = None) -> tuple[Incident, dict[IncidentStatus, datetime]]:
+    """One request (already a flat dict) -> Incident and the times of its lifecycle steps.
+
+    Unusable (rejected): no ``service_request_id``, a status outside the table above, an
+    unreadable ``requested_datetime``. Everything else is kept: an unknown code becomes
+    ``lainnya`` (counted as unmapped), a position outside Indonesia is dropped."""
+    mapping = mapping or Mapping()
     rid = record.get("service_request_id")
     if rid in (None, "") or not isinstance(rid, str | int) or isinstance(rid, bool):
-        raise RecordError("service_request_id", "missing or not text")
+        raise RecordError("service_request_id", "missing or not text"
+                          + (" (only a token: the request has no id yet)" if record.get("token") else ""))
     extended = record.get("extended_attributes") or {}
     if not isinstance(extended, dict):
         raise RecordError("extended_attributes", "expected an object")
     status = lifecycle_status(record, extended)
-    code = plain_text(record.get("service_code"), "service_code", 60, required=True).lower()
-    category = CATEGORY_BY_CODE.get(code, "lainnya")
+    code = plain_text(record.get("service_code"), "service_code", 60)
+    service_name = plain_text(record.get("service_name"), "service_name", 120)
+    category = mapping.category(code, service_name)
     reported = parse_time(record.get("requested_datetime"), "requested_datetime", notes)
     updated = (parse_time(record["updated_datetime"], "updated_datetime", notes)
                if record.get("updated_datetime") else reported)
-    lat = lon = None
-    if record.get("lat") not in (None, "") or record.get("long") not in (None, ""):
-        lat, lon = check_in_indonesia(to_float(record.get("lat"), "lat"),
-                                      to_float(record.get("long"), "long"))
+    lat, lon = _position(record, notes)
     times = {s: parse_time(extended[f], f, notes) for s, f in STEP_FIELDS.items() if extended.get(f)}
     if status is not IncidentStatus.NEW:
         times.setdefault(status, updated)  # the step was reached by the last update at the latest
     if status is IncidentStatus.CLOSED:
         times.setdefault(IncidentStatus.RESOLVED, times[IncidentStatus.CLOSED])
-    service_name = plain_text(record.get("service_name"), "service_name", 120)
     description = plain_text(record.get("description"), "description")
+    address = plain_text(record.get("address"), "address", 300) or None
+    district = district_of(
+        str(extended.get("kecamatan") or extended.get("district") or record.get("kecamatan") or ""),
+        address, str(extended.get("desa") or extended.get("village") or ""))
     incident = Incident(
         incident_id=f"{source}-{rid}", source=source, category=category,
-        title=(service_name or code.replace("_", " ").title())[:300], description=description,
-        status=status, severity=SEVERITY_BY_CATEGORY.get(category, 2),
-        agencies=agencies_of(record.get("agency_responsible")), lat=lat, lon=lon,
-        address=plain_text(record.get("address"), "address", 300) or None,
-        reported_at=reported, updated_at=updated)
+        title=(service_name or code.replace("_", " ").title() or "Laporan")[:300],
+        description=description, status=status, severity=SEVERITY_BY_CATEGORY.get(category, 2),
+        agencies=agencies_of(record.get("agency_responsible"), mapping), lat=lat, lon=lon,
+        kecamatan=district, address=address, reported_at=reported, updated_at=updated)
     return incident, times
 
 
@@ -162,14 +230,19 @@ def documents(body: bytes, fmt: str) -> list[Any]:
     data = load_json(body)
     if isinstance(data, dict) and isinstance(data.get("service_requests"), list):
         data = data["service_requests"]
+    if isinstance(data, dict) and "service_request_id" in data:
+        data = [data]  # GET requests/<id>.json: some cities answer with the bare object
     if not isinstance(data, list):
         raise DocumentError("expected a JSON array of service requests")
     return data
 
 
-def parse(body: bytes, fmt: str = "json", source: str = "open311") -> ParseResult:
+def parse(body: bytes, fmt: str = "json", source: str = "open311",
+          mapping: Mapping | None = None) -> ParseResult:
     """Parse a GeoReport v2 requests document; ``extra['times']`` maps incident id to the
-    times of its lifecycle steps. A request id seen twice keeps its newest version."""
+    times of its lifecycle steps, ``extra['unmapped']`` counts codes and agencies no
+    mapping knows. A request id seen twice keeps its newest version."""
+    mapping = mapping or Mapping()
     result = ParseResult()
     times: dict[str, dict[IncidentStatus, datetime]] = {}
     by_id: dict[str, Incident] = {}
@@ -179,7 +252,7 @@ def parse(body: bytes, fmt: str = "json", source: str = "open311") -> ParseResul
         try:
             if not isinstance(record, dict):
                 raise RecordError("(record)", f"expected an object, got {type(record).__name__}")
-            incident, steps = to_incident(record, notes, source)
+            incident, steps = to_incident(record, notes, source, mapping)
         except RecordError as exc:
             result.reject(record, rid, exc)
             continue
@@ -191,4 +264,47 @@ def parse(body: bytes, fmt: str = "json", source: str = "open311") -> ParseResul
             {s: t for s, t in steps.items() if s not in times.get(incident.incident_id, {})})
     result.records = list(by_id.values())
     result.extra["times"] = times
+    result.extra["unmapped"] = dict(mapping.unmapped)
     return result
+
+
+def known_categories(value: dict[str, str]) -> dict[str, str]:
+    """A feed's category mapping may only name categories the dashboard knows."""
+    unknown = sorted({c for c in value.values() if c not in SEVERITY_BY_CATEGORY})
+    if unknown:
+        raise ValueError(f"unknown categor{'y' if len(unknown) == 1 else 'ies'} "
+                         f"{', '.join(unknown)}; known: {', '.join(sorted(SEVERITY_BY_CATEGORY))}")
+    return value
+
+
+def store_incidents(feed: str, result: ParseResult, ctx: FeedContext) -> None:
+    """Upsert a document's incidents (SQL first, then the live view)."""
+    report = upsert_incidents(ctx.session, ctx.store, result.records, result.extra.get("times"))
+    if report.ignored_backwards:
+        log.info("feed %s: %d out-of-order status update(s) ignored", feed,
+                 len(report.ignored_backwards))
+
+
+class Open311Feed(FeedBase):
+    """Open311 GeoReport v2 ``requests.json`` / ``requests.xml``."""
+
+    format: Literal["open311-json", "open311-xml"]
+    source: str | None = Field(None, description="Incident id prefix (default: open311)")
+    categories: dict[str, str] = Field(
+        default_factory=dict, description="service_code or service_name -> incident category "
+                                          "(e.g. TREE: pohon_tumbang, 'Pohon tumbang': pohon_tumbang)")
+    agencies: dict[str, str] = Field(
+        default_factory=dict, description="agency_responsible name -> registry OPD code "
+                                          "(e.g. 'Damkar Kota Ambon': damkar)")
+
+    @field_validator("categories")
+    @classmethod
+    def _known_categories(cls, value: dict[str, str]) -> dict[str, str]:
+        return known_categories(value)
+
+    def parse(self, body: bytes, ctx: FeedContext) -> ParseResult:
+        return parse(body, self.format.split("-")[1], source=self.source or "open311",
+                     mapping=Mapping(self.categories, self.agencies))
+
+    def store(self, result: ParseResult, ctx: FeedContext) -> None:
+        store_incidents(self.name, result, ctx)

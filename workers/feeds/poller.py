@@ -7,21 +7,29 @@
 - Bodies over ``max_bytes`` are refused from Content-Length, or cut off while streaming
   (a 50 MB body is never read whole).
 - ``file://`` sources use the file's mtime and size as validators.
+- ``read: append`` (a ``file://`` log that only grows, e.g. a phone system's queue_log):
+  each poll returns only the whole lines added since the last one (``Validators.offset``
+  and ``inode`` are the cursor); a rotated or truncated file is read again from the top.
+
+The cursor (``Validators``) is what a poll hands the next: the worker keeps it only
+once the body it came with has been stored, so a failed store reads the same bytes again.
 """
 
 from __future__ import annotations
 
 import email.utils
 import hashlib
+import logging
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote, urlparse, urlsplit
 
 import httpx
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from workers.feeds.config import FeedConfig
+from workers.feeds.feed import FeedBase as FeedConfig
 
+log = logging.getLogger(__name__)
 USER_AGENT = "ambon-command-centre/1.0 (+https://ambon.go.id)"
 
 
@@ -35,8 +43,12 @@ class FetchError(RuntimeError):
 
 @dataclass(frozen=True)
 class Validators:
+    """What the source said last time: HTTP validators, or an append-only file's cursor."""
+
     etag: str | None = None
     last_modified: str | None = None
+    offset: int = 0
+    inode: int | None = None
 
 
 @dataclass(frozen=True)
@@ -54,15 +66,30 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, httpx.TransportError)
 
 
-def _read_capped(response: httpx.Response, cap: int) -> bytes:
+def source_name(url: str) -> str:
+    """The source as it may be logged: a file path, or a URL without credentials/query."""
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        return unquote(parts.path)
+    host = parts.hostname or ""
+    return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path}"
+
+
+def _over_cap(feed: FeedConfig, what: str) -> FetchError:
+    return FetchError(f"{source_name(feed.url)}: {what} is over max_bytes={feed.max_bytes} "
+                      f"(feed {feed.name} in feeds.yaml)")
+
+
+def _read_capped(response: httpx.Response, feed: FeedConfig) -> bytes:
+    cap = feed.max_bytes
     declared = response.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > cap:
-        raise FetchError(f"body of {int(declared)} bytes is over the {cap}-byte cap")
+        raise _over_cap(feed, f"body of {int(declared)} bytes")
     chunks, size = [], 0
     for chunk in response.iter_bytes():
         size += len(chunk)
         if size > cap:
-            raise FetchError(f"body grew over the {cap}-byte cap; stopped reading")
+            raise _over_cap(feed, "body (stopped reading)")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -81,7 +108,7 @@ def _http_once(client: httpx.Client, feed: FeedConfig, have: Validators) -> Fetc
             raise FetchError(f"HTTP {response.status_code} from the source", retryable=True)
         if response.status_code >= 400:
             raise FetchError(f"HTTP {response.status_code} from the source")
-        body = _read_capped(response, feed.max_bytes)
+        body = _read_capped(response, feed)
         got = Validators(response.headers.get("etag"), response.headers.get("last-modified"))
         return Fetched(body, got, response.status_code)
 
@@ -92,13 +119,35 @@ def _file_once(feed: FeedConfig, have: Validators) -> Fetched:
         stat = path.stat()
     except OSError as exc:
         raise FetchError(f"cannot read {path} ({exc.strerror})") from None
+    if feed.read == "append":
+        return _append_once(feed, path, stat.st_ino, stat.st_size, have)
     tag = '"' + hashlib.sha1(f"{stat.st_mtime_ns}:{stat.st_size}".encode()).hexdigest()[:16] + '"'
     got = Validators(tag, email.utils.formatdate(stat.st_mtime, usegmt=True))
     if have.etag == tag:
         return Fetched(None, have, 304)
     if stat.st_size > feed.max_bytes:
-        raise FetchError(f"file of {stat.st_size} bytes is over the {feed.max_bytes}-byte cap")
+        raise _over_cap(feed, f"file of {stat.st_size} bytes")
     return Fetched(path.read_bytes(), got, 200)
+
+
+def _append_once(feed: FeedConfig, path: Path, inode: int, size: int, have: Validators) -> Fetched:
+    """The whole lines added to an append-only file since ``have.offset`` (at most
+    ``max_bytes`` of them per poll: a backlog is read over several polls)."""
+    offset = have.offset
+    if have.inode is not None and (inode != have.inode or size < offset):
+        log.info("feed %s: %s was rotated or truncated; reading it from the top", feed.name, path)
+        offset = 0
+    if size == offset:
+        return Fetched(None, Validators(offset=offset, inode=inode), 304)
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        chunk = fh.read(min(size - offset, feed.max_bytes))
+    end = chunk.rfind(b"\n") + 1
+    if end == 0:
+        if len(chunk) >= feed.max_bytes:
+            raise _over_cap(feed, f"a line at byte {offset}")
+        return Fetched(None, Validators(offset=offset, inode=inode), 304)  # a line being written
+    return Fetched(chunk[:end], Validators(offset=offset + end, inode=inode), 200)
 
 
 def fetch(client: httpx.Client, feed: FeedConfig, have: Validators | None = None,

@@ -1,9 +1,16 @@
 """Feed worker: polls every configured feed on its own interval and keeps its FeedStatus.
 
 Each turn fetches the due feeds concurrently (a hung source costs its own timeout, not
-the others' freshness), then parses and stores them one by one. A failing feed is
-retried later with its own exponential backoff; after 3 failures in a row its
-FeedStatus is degraded and a FEED_DEGRADED alert is raised (cleared on recovery).
+the others' freshness), then parses and stores them one by one. After every poll —
+new body, 304 Not Modified or error alike — the feed's ``refresh`` re-evaluates what it
+stored against the clock (an expired CAP warning, a quake past its window).
+
+FeedStatus is honest: ``last_error`` is cleared by a success; ``records``, ``rejected``
+and ``unmapped`` describe the last document read; ``dead_letters`` counts every record
+dead-lettered since the worker started. A failing feed is retried with its own
+exponential backoff; after 3 failures in a row, or at once when every record of a
+document was rejected, the feed is degraded and a FEED_DEGRADED alert is raised
+(cleared on recovery).
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from ambon_core.domain import Alert, AlertKind, FeedStatus, utcnow
 from workers.base import LoopWorker
 from workers.feeds.common import DocumentError
 from workers.feeds.config import FeedConfig, load_feeds
-from workers.feeds.ingest import ingest
+from workers.feeds.ingest import Outcome, context, ingest_in
 from workers.feeds.poller import Fetched, Validators, describe, fetch
 
 log = logging.getLogger(__name__)
@@ -43,7 +50,10 @@ class FeedWorker(LoopWorker):
     def __init__(self, *args: Any, feeds_path: Path | None = None,
                  overrides: dict[str, Any] | None = None, retry_wait_s: float = 0.5, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.feeds = [f for f in load_feeds(feeds_path, overrides) if f.enabled]
+        self.feeds = [f for f in load_feeds(feeds_path or self.settings.feeds_path, overrides)
+                      if f.enabled]
+        self.logged: set[str] = set()  # drops already logged once (FeedContext.log_once)
+        self.clock = utcnow  # tests set a fixed moment (expiry and age windows)
         self.runs = {f.name: _FeedRun(Validators()) for f in self.feeds}
         self.retry_wait_s = retry_wait_s
         self._rebuilt_seen: str | None | bool = False  # False: not looked yet
@@ -86,26 +96,20 @@ class FeedWorker(LoopWorker):
         self._rebuilt_seen = marker
 
     def handle(self, feed: FeedConfig, got: Fetched | BaseException) -> FeedStatus:
-        """Ingest one fetch result; returns the feed's new status."""
-        run, now = self.runs[feed.name], utcnow()
+        """Ingest one fetch result, refresh the feed's stored state; returns its new status."""
+        run, now = self.runs[feed.name], self.clock()
         status = self.store.get(FeedStatus, feed.name) or FeedStatus(feed=feed.name)
+        ctx = context(self.store, self.history, self.registry, now, self.logged)
         error: str | None = None
         if isinstance(got, BaseException):
             error = describe(got)
         elif got.body is not None:
-            try:
-                outcome = ingest(feed, got.body, store=self.store, session=self.history,
-                                 registry=self.registry, now=now)
-                status.records = outcome.records
-            except DocumentError as exc:
-                self.store.dead_letter(feed.name, got.body[:512].decode("utf-8", "replace"),
-                                       f"document: {exc}")
-                error = f"document unreadable: {exc}"
-            else:
-                run.validators = got.validators  # only a stored document may answer 304 later
+            error = self._ingest(feed, got, status, ctx)
+        feed.refresh(ctx)  # whatever the fetch returned: time moves on
         if error is None:
             run.failures, run.next_due = 0, time.monotonic() + feed.interval_s
             status.ok, status.last_ok_at, status.consecutive_failures = True, now, 0
+            status.last_error = None
         else:
             run.failures += 1
             wait = min(MAX_FEED_BACKOFF_S, feed.interval_s * 2 ** min(run.failures - 1, 8))
@@ -117,6 +121,27 @@ class FeedWorker(LoopWorker):
         status.updated_at = now
         return status
 
+    def _ingest(self, feed: FeedConfig, got: Fetched, status: FeedStatus, ctx: Any) -> str | None:
+        """Store one body and describe it in ``status``; returns the error, if any."""
+        try:
+            outcome = ingest_in(feed, got.body or b"", ctx)
+        except DocumentError as exc:
+            self.store.dead_letter(feed.name, (got.body or b"")[:512].decode("utf-8", "replace"),
+                                   f"document: {exc}")
+            status.records, status.rejected, status.unmapped = 0, 0, {}
+            status.dead_letters += 1
+            status.all_rejected = False
+            return f"document unreadable: {exc}"
+        run = self.runs[feed.name]
+        run.validators = got.validators  # only a stored document may answer 304 later
+        status.records, status.rejected, status.unmapped = (outcome.records, outcome.rejects,
+                                                            outcome.unmapped)
+        status.dead_letters += outcome.rejects
+        status.all_rejected = _all_rejected(outcome)
+        if status.all_rejected:
+            return f"all {outcome.rejects} records rejected (e.g. {outcome.first_reject})"
+        return None
+
     def _sync_degraded(self) -> None:
         feeds = self.store.read_live().feeds
         wanted = [Alert(alert_id=f"feed-{s.feed}", kind=AlertKind.FEED_DEGRADED, entity_id=s.feed,
@@ -124,3 +149,8 @@ class FeedWorker(LoopWorker):
                         params={"failures": s.consecutive_failures, "last_error": s.last_error})
                   for s in feeds.values() if s.degraded]
         sync_alerts(self.store, self.history, [AlertKind.FEED_DEGRADED], wanted)
+
+
+def _all_rejected(outcome: Outcome) -> bool:
+    """A document whose every record was rejected (none kept, none merely not relevant)."""
+    return outcome.rejects > 0 and outcome.records == 0 and outcome.skipped == 0
