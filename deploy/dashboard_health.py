@@ -15,7 +15,7 @@ def healthy(url: str = URL, tries: int = 3) -> bool:
     """True when one of ``tries`` requests, 5 s apart, answers "ok"."""
     for attempt in range(tries):
         try:
-            with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (fixed URL)
+            with urllib.request.urlopen(url, timeout=10) as response:
                 if response.read().strip() == b"ok":
                     return True
         except OSError:
