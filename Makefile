@@ -10,7 +10,7 @@ export YOLO_OFFLINE := 1
 export YOLO_CONFIG_DIR := $(CURDIR)/data/runtime/ultralytics
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup migrate run test lint browser media bench clean
+.PHONY: setup migrate run test lint browser media bench clean systemd-tools caddy gshhg
 
 setup: $(STAMP)
 
@@ -47,10 +47,32 @@ media:
 			--no-install-recommends ffmpeg; } || \
 		echo "warning: could not install ffmpeg; the simulated RTSP cameras will have no signal"; }
 
+# Debian's systemd-analyze checks the units of deploy/systemd (tests/test_deploy.py).
+systemd-tools:
+	@command -v systemd-analyze >/dev/null 2>&1 || { \
+		echo "installing Debian's systemd for systemd-analyze verify"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends systemd; }
+
+# Debian's caddy: the production reverse proxy (deploy/caddy/Caddyfile) and the browser
+# test through it (tests/test_caddy.py).
+caddy:
+	@command -v caddy >/dev/null 2>&1 || { \
+		echo "installing Debian's caddy for the reverse-proxy tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends caddy; }
+
+# Only to re-derive data/coastline/ambon.geojson (committed; nothing needs it at run time).
+gshhg:
+	@command -v gmt >/dev/null 2>&1 && test -d /usr/share/gmt-gshhg || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends gmt gmt-gshhg-full; }
+	$(BIN)/python deploy/make_coastline.py
+
 lint: setup
 	$(BIN)/python -m ruff check .
 
-test: setup browser media lint
+test: setup browser media systemd-tools caddy lint
 	$(BIN)/python -m pytest tests
 
 bench: setup

@@ -83,6 +83,26 @@ class Settings(BaseSettings):
     metrics_token: str | None = Field(None, description="Bearer token that opens "
                                       "/_stcore/metrics (unset: closed, 404).")
 
+    # --- production: backups, retention, metrics (issue 19) ---
+    backup_dir: Path = Field(DATA_DIR / "backups", description="Where `workers backup` writes.")
+    backup_keep: int = Field(14, ge=1, description="Backups kept; older ones are deleted.")
+    retention_camera_minute_days: int = Field(
+        90, ge=0, description="Days of per-camera minutes kept (0 = forever).")
+    retention_tps_fill_days: int = Field(
+        365, ge=0, description="Days of TPS fill history kept; the newest per TPS always stays.")
+    retention_puskesmas_status_days: int = Field(
+        730, ge=0, description="Days of puskesmas status changes kept; the newest per site stays.")
+    retention_alert_days: int = Field(
+        730, ge=0, description="Days of cleared alerts kept (active alerts always stay).")
+    retention_incident_days: int = Field(
+        0, ge=0, description="Days of closed incidents kept (0 = forever: the 112 record).")
+    retention_audit_log_days: int = Field(
+        1825, ge=0, description="Days of audit log kept (5 years: longer than the rest).")
+    retention_auth_session_days: int = Field(
+        90, ge=0, description="Days of ended login sessions kept.")
+    metrics_port: int = Field(9108, ge=0, description="Prometheus endpoint of the workers "
+                              "(loopback; 0 = off).")
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

@@ -285,3 +285,8 @@ class Store:
 
     def mark_rebuilt(self) -> None:
         self.r.set(f"{self.p}:meta:rebuilt_at", json.dumps(utcnow().isoformat()))
+
+    def clear_live(self) -> None:
+        """Forget all live state (after a restore of the record it is rebuilt from SQL)."""
+        names = ["camera", "puskesmas", "tps", "incident", "alert", "feed", "attendance"]
+        self.r.delete(*[self.key_state(n) for n in names], f"{self.p}:meta:rebuilt_at")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
+from pathlib import Path
+
 import pandas as pd
 import pydeck as pdk
 
@@ -26,9 +30,42 @@ def labels_layer(df: pd.DataFrame) -> pdk.Layer:
                      font_weight=600)
 
 
+COASTLINE = Path(__file__).resolve().parent.parent / "data" / "coastline" / "ambon.geojson"
+LAND_OFFLINE = [233, 228, 214, 255]  # opaque: the only land there is without tiles
+LAND_OVER_BASEMAP = [233, 228, 214, 70]  # a tint: the basemap's streets stay readable
+SHORE = [96, 125, 150, 230]
+SEA = [214, 230, 242, 255]
+
+
+@lru_cache(maxsize=1)
+def coastline() -> dict:
+    """Land polygons of Pulau Ambon, Lease and south Seram (derived from GSHHG, LGPL-3.0,
+    by deploy/make_coastline.py; see data/coastline/README.md)."""
+    return json.loads(COASTLINE.read_text(encoding="utf-8"))
+
+
+def sea_layer() -> pdk.Layer:
+    """The sea of the coastline's region, for a screen without basemap tiles."""
+    west, east, south, north = coastline()["properties"]["region"]
+    box = [[west, south], [east, south], [east, north], [west, north]]
+    return pdk.Layer("PolygonLayer", [{"polygon": box}], id="sea", get_polygon="polygon",
+                     get_fill_color=SEA, stroked=False, pickable=False)
+
+
+def coastline_layer(offline: bool) -> pdk.Layer:
+    """The coast drawn by us, so the map reads even where no tile server answers."""
+    return pdk.Layer("GeoJsonLayer", coastline(), id="coastline", filled=True, stroked=True,
+                     get_fill_color=LAND_OFFLINE if offline else LAND_OVER_BASEMAP,
+                     get_line_color=SHORE, line_width_min_pixels=1, pickable=False)
+
+
 def build_city_deck(layers: list[pdk.Layer], map_style: str | None = "light") -> pdk.Deck:
-    """A deck over Ambon; the tooltip shows each point's ``label``."""
-    return pdk.Deck(layers=layers, initial_view_state=AMBON_VIEW, map_style=map_style,
+    """A deck over Ambon, the coastline under every layer; the tooltip shows each
+    point's ``label``. The online basemap (``map_style``) stays beneath where it loads."""
+    offline = map_style is None
+    base = [sea_layer(), coastline_layer(offline)] if offline else [coastline_layer(offline)]
+    return pdk.Deck(layers=[*base, *layers],
+                    initial_view_state=AMBON_VIEW, map_style=map_style,
                     tooltip={"text": "{label}"})
 
 

@@ -5,6 +5,8 @@
     python -m workers status [--json]                        what the workers last published
     python -m workers migrate                                bring the SQL schema up to date
     python -m workers admin create|reset-password|...        dashboard accounts
+    python -m workers backup create | list | restore FILE    back up / restore the record
+    python -m workers retention                              delete what retention no longer keeps
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import json
 import logging
 import os
 import sys
+from pathlib import Path
 
-from ambon_core import accounts_cli, logs
+from ambon_core import accounts_cli, logs, maintenance
 from ambon_core.auth import InsecureSecret, check_production_secrets
 from ambon_core.db import DatabaseUnavailable, check, engine_for, migrate, session_factory
 from ambon_core.history import rebuild_live_state
@@ -98,6 +101,31 @@ def cmd_migrate(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    if args.action == "list":
+        for path in maintenance.backups(settings.backup_dir):
+            print(f"{path}  {path.stat().st_size} bytes")  # noqa: T201
+        return 0
+    if args.action == "create":
+        print(maintenance.create_backup(settings))  # noqa: T201
+        return 0
+    store = Store(connect(settings), settings.key_prefix, settings.stream_maxlen)
+    if any(hb is not None for hb in store.read_live().heartbeats.values()) and not args.force:
+        sys.stderr.write("error: workers are running; stop ambon-workers and ambon-dashboard "
+                         "first (or --force)\n")
+        return 2
+    counts = maintenance.restore_backup(settings, args.file, engine_for(settings.database_url), store)
+    log.info("restored %s; live state rebuilt %s", args.file, counts)
+    return 0
+
+
+def cmd_retention(_: argparse.Namespace) -> int:
+    settings = get_settings()
+    print(json.dumps(maintenance.apply_retention(settings, engine_for(settings.database_url))))  # noqa: T201
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -118,13 +146,21 @@ def main(argv: list[str] | None = None) -> int:
     accounts_cli.add_arguments(sub.add_parser(
         "admin", help="dashboard accounts (create, reset-password, disable, enable, set-role, list)",
         description=accounts_cli.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
+    backup = sub.add_parser("backup", help="back up or restore the record (rotation: BACKUP_KEEP)")
+    backup.add_argument("action", choices=["create", "list", "restore"])
+    backup.add_argument("file", nargs="?", type=Path, help="the backup to restore")
+    backup.add_argument("--force", action="store_true", help="restore while workers beat")
+    sub.add_parser("retention", help="apply the RETENTION_*_DAYS settings once")
     args = parser.parse_args(argv)
+    if args.cmd == "backup" and args.action == "restore" and args.file is None:
+        parser.error("backup restore needs the FILE to restore (see `backup list`)")
     handlers = {"run": cmd_run, "worker": cmd_worker, "status": cmd_status, "migrate": cmd_migrate,
-                "admin": accounts_cli.run}
+                "backup": cmd_backup, "retention": cmd_retention, "admin": accounts_cli.run}
     try:
         check_production_secrets(get_settings())  # PRODUCTION=true refuses default secrets
         return handlers[args.cmd](args)
-    except (RegistryError, RedisUnavailable, DatabaseUnavailable, InsecureSecret) as exc:
+    except (RegistryError, RedisUnavailable, DatabaseUnavailable, InsecureSecret,
+            maintenance.BackupError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
     except KeyboardInterrupt:

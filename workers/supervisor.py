@@ -5,6 +5,8 @@ child. A child that beats for itself but whose heartbeat has expired while Redis
 answered is stuck (alive but doing nothing, e.g. blocked inside a native call): it
 is killed and restarted like a dead one, as Frigate's watchdog does for a detector.
 SIGTERM/SIGINT: terminate every child, kill what is left after the grace.
+Under systemd (``Type=notify``) it says READY=1 once the children are started and
+WATCHDOG=1 with each heartbeat turn, so a supervisor that hangs is restarted.
 """
 
 from __future__ import annotations
@@ -32,6 +34,25 @@ from workers.catalog import ChildSpec
 log = logging.getLogger(__name__)
 RESTART_BUDGET = 5  # restarts per child per minute, as Frigate's watchdog
 GRACE_S = 8.0
+
+
+def sd_notify(state: str) -> bool:
+    """Send ``state`` ("READY=1", "WATCHDOG=1", ...) to systemd's ``NOTIFY_SOCKET``.
+
+    The protocol is one datagram on a unix socket (sd_notify(3)); a name starting with
+    "@" is in the abstract namespace. False when not under systemd or the send failed.
+    """
+    path = os.environ.get("NOTIFY_SOCKET", "")
+    if not path:
+        return False
+    address = "\0" + path[1:] if path.startswith("@") else path
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+        try:
+            sock.sendto(state.encode(), address)
+        except OSError as exc:
+            log.warning("supervisor: cannot notify systemd (%s)", exc)
+            return False
+    return True
 
 
 @dataclass
@@ -137,6 +158,7 @@ class Supervisor:
         for child in self.children:
             self._spawn(child)
             child.restarts.append(time.monotonic())
+        sd_notify(f"READY=1\nSTATUS=supervising {len(self.children)} children")
         last_beat = 0.0
         while not self.stop.wait(1.0):
             now = time.monotonic()
@@ -150,6 +172,9 @@ class Supervisor:
                     last_beat = now
                 except (redis.RedisError, OSError) as exc:
                     log.warning("supervisor: heartbeat failed (%s)", exc)
+                # the loop turned: a Redis outage is ridden out by backoff, not by a restart
+                sd_notify("WATCHDOG=1")
+        sd_notify("STOPPING=1")
         self.shutdown()
         return 0
 
