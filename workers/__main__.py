@@ -5,6 +5,7 @@
     python -m workers status [--json]                        what the workers last published
     python -m workers migrate                                bring the SQL schema up to date
     python -m workers admin create|reset-password|...        dashboard accounts
+    python -m workers contacts add|remove|list               notification targets
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import logging
 import os
 import sys
 
-from ambon_core import accounts_cli
+from ambon_core import accounts_cli, contacts_cli
 from ambon_core.auth import InsecureSecret, check_production_secrets
 from ambon_core.db import DatabaseUnavailable, check, engine_for, migrate, session_factory
 from ambon_core.history import rebuild_live_state
@@ -117,9 +118,12 @@ def main(argv: list[str] | None = None) -> int:
     accounts_cli.add_arguments(sub.add_parser(
         "admin", help="dashboard accounts (create, reset-password, disable, enable, set-role, list)",
         description=accounts_cli.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
+    contacts_cli.add_arguments(sub.add_parser(
+        "contacts", help="notification targets per site, OPD head and city (add, remove, list)",
+        description=contacts_cli.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
     args = parser.parse_args(argv)
     handlers = {"run": cmd_run, "worker": cmd_worker, "status": cmd_status, "migrate": cmd_migrate,
-                "admin": accounts_cli.run}
+                "admin": accounts_cli.run, "contacts": contacts_cli.run}
     try:
         check_production_secrets(get_settings())  # PRODUCTION=true refuses default secrets
         return handlers[args.cmd](args)
