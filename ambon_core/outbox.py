@@ -94,7 +94,9 @@ def claim_next(session: Session, claim: str, lease_s: float,
             .execution_options(synchronize_session=False))
         session.commit()
         if result.rowcount == 1:
-            return session.get(OutboxMessage, message_id, populate_existing=True)
+            claimed = session.get(OutboxMessage, message_id, populate_existing=True)
+            session.commit()  # no transaction (nor SQLite lock) held across the network send
+            return claimed
     session.commit()
     return None
 
