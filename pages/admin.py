@@ -1,10 +1,12 @@
-"""Admin: accounts (create, role, password, disable) and the audit log. Admins only."""
+"""Admin: accounts (create, role, password, disable), notification contacts and the audit
+log. Admins only."""
 
 import streamlit as st
 
 from ambon_core import auth as core
 from ambon_core.access import LOGIN_ROLES
 from components import auth, data
+from components.contacts_ui import render_contacts_admin
 from components.ui import header, t
 
 auth.require_page("admin")
@@ -25,7 +27,8 @@ def _change(action, target: str) -> None:
     st.toast(t("admin.saved"), icon=":material/check:")
 
 
-users_tab, audit_tab = st.tabs([t("admin.users"), t("admin.audit")])
+users_tab, contacts_tab, audit_tab = st.tabs([t("admin.users"), t("contacts.tab"),
+                                              t("admin.audit")])
 with users_tab:
     users = auth.users_table()
     st.dataframe(users.rename(columns=lambda c: t(f"col.{c}") if c != "display_name"
@@ -60,6 +63,9 @@ with users_tab:
                 _change(lambda db: core.set_active(db, who, False, actor=me), f"user:{who}")
             if right.button(t("admin.enable"), key="edit_enable"):
                 _change(lambda db: core.set_active(db, who, True, actor=me), f"user:{who}")
+
+with contacts_tab:
+    render_contacts_admin(auth.viewer().username)
 
 with audit_tab:
     left, right = st.columns(2)
