@@ -36,12 +36,15 @@ def _change(action, target: str) -> None:
     except ContactError as exc:
         st.error(t("admin.refused", reason=str(exc)))
         return
-    st.toast(t("admin.saved"), icon=":material/check:")
+    st.session_state["_contacts_saved"] = True
+    st.rerun()  # the table above shows the change at once
 
 
 def render_contacts_admin(actor: str) -> None:
     """The contacts table, an add form and a remove control."""
     reg = data.registry()
+    if st.session_state.pop("_contacts_saved", False):
+        st.toast(t("admin.saved"), icon=":material/check:")
     frame = contacts_frame()
     st.dataframe(frame, hide_index=True, width="stretch", key="contacts_table")
     st.caption(t("contacts.from_registry", n=len(reg.contacts)))
