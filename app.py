@@ -12,6 +12,7 @@ from ambon_core import logs
 from ambon_core.access import can_view
 from ambon_core.registry import RegistryError
 from components import data
+from components.ack_page import render_ack_page
 from components.i18n import translate
 from components.kiosk import KioskPlan, rotate
 from components.login import gate
@@ -31,6 +32,8 @@ except RegistryError as exc:
 
 kiosk = KioskPlan.from_query(st.query_params)
 apply_style(kiosk=kiosk is not None)
+if "ack" in st.query_params:  # an acknowledgement link: no login, that one action only
+    render_ack_page(st.query_params["ack"])
 user = gate(kiosk=kiosk is not None)  # the wall is the public; anyone else logs in first
 # Every page is registered (so a URL without the right gets a polite refusal, not a 404);
 # only the viewer's own pages are in the menu. Each page checks again (require_page).

@@ -9,7 +9,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -199,6 +210,16 @@ class Instruction(Base):
     done_by: Mapped[str | None] = mapped_column(String(80))
     done_at: Mapped[datetime | None]
     done_note: Mapped[str | None] = mapped_column(Text)
+    # issue 17: who it reached, by when, and whether the sensors agree it is resolved
+    problem: Mapped[str | None] = mapped_column(Text)  # the alert, as the public may read it
+    place: Mapped[str | None] = mapped_column(String(200))
+    deadline_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(120))
+    escalation_level: Mapped[int] = mapped_column(default=0)  # index in outbox.LEVELS
+    escalated_at: Mapped[datetime | None]
+    verified_at: Mapped[datetime | None]  # the alert behind it cleared
+    done_photo: Mapped[bytes | None] = mapped_column(LargeBinary)  # re-encoded JPEG
 
 
 class User(Base):
@@ -250,3 +271,53 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     last_failure_at: Mapped[datetime]
+class NotifyContact(Base):
+    """A notification target kept by the admin: an Apprise URL for a site, an OPD head, or
+    (neither) the city level (Sekda, the mayor's office). Shown on the Admin page only."""
+
+    __tablename__ = "notify_contact"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opd: Mapped[str | None] = mapped_column(String(20))
+    site: Mapped[str | None] = mapped_column(String(80))
+    label: Mapped[str] = mapped_column(String(120))
+    url: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """One message to one target, written in the transaction that made it necessary.
+
+    ``key`` is the idempotency key the receiver sees (header and text); ``status`` is
+    pending -> sending (claimed) -> sent, or invalid (the target cannot be used).
+    """
+
+    __tablename__ = "notify_outbox"
+    __table_args__ = (Index("ix_notify_outbox_status_next", "status", "next_attempt_at"),
+                      Index("ix_notify_outbox_instruction", "instruction_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    instruction_id: Mapped[int] = mapped_column(ForeignKey("instruction.id", ondelete="CASCADE"))
+    level: Mapped[int] = mapped_column(default=0)
+    contact_ref: Mapped[str] = mapped_column(String(40))
+    contact_label: Mapped[str] = mapped_column(String(120))
+    url: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+
+
+class AckLinkUse(Base):
+    """An acknowledgement link that was used (links are single-use)."""
+
+    __tablename__ = "notify_ack_use"
+    message_key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    instruction_id: Mapped[int]
+    used_at: Mapped[datetime]

@@ -181,11 +181,29 @@ class Opd(_Strict):
     incident_categories: list[str] = []
 
 
+class Contact(_Strict):
+    """A notification target (issue 17; ``ambon_core.contacts``): an Apprise URL for a site
+    (with its OPD), an OPD head (OPD only) or the city level (neither)."""
+
+    label: str = Field(min_length=1, max_length=120, description="Who it reaches, for people")
+    url: str = Field(description="Apprise URL: mailto://, json(s)://, ntfy://, tgram://")
+    opd: str | None = Field(None, description="Registry OPD code")
+    site: str | None = Field(None, description="Puskesmas or TPS id")
+
+    @field_validator("url")
+    @classmethod
+    def _usable(cls, value: str) -> str:
+        from ambon_core.contacts import validate_target  # imports Apprise: only when used
+
+        return validate_target(value)
+
+
 class Registry(_Strict):
     puskesmas: list[Puskesmas]
     cameras: list[Camera]
     tps: list[Tps]
     opds: list[Opd]
+    contacts: list[Contact] = Field(default_factory=list, description="Notification targets")
 
     @model_validator(mode="after")
     def _consistent(self) -> Registry:
@@ -199,6 +217,13 @@ class Registry(_Strict):
         for cam in self.cameras:
             if cam.site is not None and cam.site not in sites:
                 raise ValueError(f"camera {cam.id}: site '{cam.site}' is not in the registry")
+        from ambon_core.contacts import check_scope
+
+        for n, contact in enumerate(self.contacts):
+            try:
+                check_scope(contact.opd, contact.site, {o.code for o in self.opds}, sites)
+            except ValueError as exc:
+                raise ValueError(f"contacts[{n}].{exc}") from None
         return self
 
     def camera(self, camera_id: str) -> Camera:

@@ -103,6 +103,19 @@ class Settings(BaseSettings):
     metrics_port: int = Field(9108, ge=0, description="Prometheus endpoint of the workers "
                               "(loopback; 0 = off).")
 
+    # Instructions that reach people (issue 17): ambon_core.outbox, workers/notifier.py
+    public_base_url: str = Field("http://localhost:8501", description="The dashboard's address "
+                                 "as recipients reach it (links in notifications).")
+    ack_link_hours: float = Field(24, gt=0, description="An acknowledgement link expires after.")
+    notify_interval_s: float = Field(2.0, gt=0, description="Period of the notifier worker.")
+    notify_retry_base_s: float = Field(5.0, gt=0, description="First retry of a failed delivery.")
+    notify_retry_max_s: float = Field(900, gt=0, description="Longest wait between retries.")
+    notify_claim_lease_s: float = Field(120, gt=0, description="A claimed delivery not marked "
+                                        "sent by then (notifier died) is sent again.")
+    notify_failing_after: int = Field(5, ge=1, description="Attempts before a delivery is "
+                                      "shown (and audited) as failing; it keeps retrying.")
+    instruction_photo_max_kb: int = Field(5120, gt=0, description="Largest completion photo.")
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ambon_core.actions import ActionError, acknowledge, complete, instruct
+from ambon_core.actions import ActionError, acknowledge, instruct
 from ambon_core.domain import Alert
+from ambon_core.followup import default_deadline_min
 from components import data
-from components.authz import alert_offer, authorize, may
+from components import followup_ui as fu
+from components.authz import alert_offer, authorize
 from components.fmt import age_text, wit_time
 from components.session import actor, viewer
 from components.text import plain
@@ -46,9 +48,15 @@ def render_alert_actions(alert: Alert, *, key: str, page: str) -> None:
                                   index=list(opds).index(alert.opd) if alert.opd in opds else 0,
                                   format_func=lambda c: opds[c])
             text = st.text_area(t("act.instruction"), key=f"{key}_text", max_chars=1000)
+            minutes = st.number_input(t("fu.deadline_min"), min_value=1, max_value=20160,
+                                      value=int(default_deadline_min(alert)), step=5,
+                                      key=f"{key}_deadline")
             if st.form_submit_button(t("act.send"), icon=":material/send:") and \
                     authorize("instruct", target, target_of, alert_opd=alert.opd, on_alert=True):
-                _run(lambda s: instruct(s, alert, target, text, actor(), set(names)),
+                _run(lambda s: instruct(s, alert, target, text, actor(), set(names),
+                                        deadline_min=minutes, problem=fu.problem_text(alert),
+                                        place=fu.place_of(alert), registry=data.registry(),
+                                        settings=data.settings()),
                      t("act.sent", opd=plain(opds.get(target, target))))
 
 
@@ -67,19 +75,19 @@ def render_instructions(opd: str | None, *, key: str, can_complete: bool,
         st.caption(t("act.none_open"))
         return
     names = _department_codes()
+    sent = fu.delivery_map([i.id for i in items])
     for item in items:
         with st.container(border=True):
             left, right = st.columns([5, 1], vertical_alignment="center")
             with left:
-                st.text(f"{names.get(item.opd, item.opd)} · {wit_time(item.created_at)} · "
-                        f"{age_text(_age(item.created_at), lang())}\n{item.text}")
-            if can_complete and may("complete", item.opd):
+                st.markdown(fu.state_badge(item))
+                st.text(f"#{item.id} {names.get(item.opd, item.opd)} · {item.place or ''} · "
+                        f"{wit_time(item.created_at)} · {age_text(_age(item.created_at), lang())}"
+                        f"\n{item.text}\n" + "\n".join(fu.status_lines(item, sent.get(item.id, []))))
+                fu.render_photo(item)
+            if can_complete:
                 with right:
-                    if st.button(t("act.done"), key=f"{key}_done_{item.id}",
-                                 icon=":material/task_alt:") and \
-                            authorize("complete", item.opd, f"instruction:{item.id}"):
-                        _run(lambda s, i=item: complete(s, i.id, actor(), opd),
-                             t("act.marked_done"))
+                    fu.render_item_actions(item, key=key, opd=opd)
 
 
 def _age(moment) -> float:

@@ -1,4 +1,5 @@
-"""Admin: accounts (create, role, password, disable) and the audit log. Admins only."""
+"""Admin: accounts (create, role, password, disable), notification contacts and the audit
+log. Admins only."""
 
 import streamlit as st
 
@@ -6,6 +7,7 @@ from ambon_core import auth as core
 from ambon_core.access import LOGIN_ROLES
 from components import admin_tables, data, session
 from components.authz import authorize, require_page
+from components.contacts_ui import render_contacts_admin
 from components.page import header
 from components.text import plain
 from components.ui import t
@@ -28,7 +30,8 @@ def _change(action, target: str) -> None:
     st.toast(t("admin.saved"), icon=":material/check:")
 
 
-users_tab, audit_tab = st.tabs([t("admin.users"), t("admin.audit")])
+users_tab, contacts_tab, audit_tab = st.tabs([t("admin.users"), t("contacts.tab"),
+                                              t("admin.audit")])
 with users_tab:
     users = admin_tables.users_table()
     st.dataframe(users.rename(columns=lambda c: t(f"col.{c}") if c != "display_name"
@@ -63,6 +66,9 @@ with users_tab:
                 _change(lambda db: core.set_active(db, who, False, actor=me), f"user:{who}")
             if right.button(t("admin.enable"), key="edit_enable"):
                 _change(lambda db: core.set_active(db, who, True, actor=me), f"user:{who}")
+
+with contacts_tab:
+    render_contacts_admin(session.actor())
 
 with audit_tab:
     left, right = st.columns(2)

@@ -10,6 +10,7 @@ from components.city_map import render_city_map
 from components.export_ui import open_data_download
 from components.fmt import age_text
 from components.page import header, live_or_banner
+from components.responders import render_responders
 from components.summaries import kpis
 from components.ui import kpi, lang, on_wall, t
 
@@ -52,6 +53,8 @@ def live_panel() -> None:
 live_panel()
 
 if not on_wall():
-    with st.expander(t("act.open_title"), icon=":material/assignment:"):
+    with st.expander(t("act.open_title"), icon=":material/assignment:",
+                     expanded="instruction" in st.query_params):  # the link in a message
         render_instructions(None, key="overview_instructions", can_complete=False, title=False)
+    render_responders(key="overview_responders")
     open_data_download(("traffic", "waste", "alerts"), None, key="overview_export")

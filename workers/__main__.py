@@ -7,6 +7,7 @@
     python -m workers admin create|reset-password|...        dashboard accounts
     python -m workers backup create | list | restore FILE    back up / restore the record
     python -m workers retention                              delete what retention no longer keeps
+    python -m workers contacts add|remove|list               notification targets
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import os
 import sys
 from pathlib import Path
 
-from ambon_core import accounts_cli, logs, maintenance
+from ambon_core import accounts_cli, contacts_cli, logs, maintenance
 from ambon_core.auth import InsecureSecret, check_production_secrets
 from ambon_core.db import DatabaseUnavailable, check, engine_for, migrate, session_factory
 from ambon_core.history import rebuild_live_state
@@ -151,11 +152,15 @@ def main(argv: list[str] | None = None) -> int:
     backup.add_argument("file", nargs="?", type=Path, help="the backup to restore")
     backup.add_argument("--force", action="store_true", help="restore while workers beat")
     sub.add_parser("retention", help="apply the RETENTION_*_DAYS settings once")
+    contacts_cli.add_arguments(sub.add_parser(
+        "contacts", help="notification targets per site, OPD head and city (add, remove, list)",
+        description=contacts_cli.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
     args = parser.parse_args(argv)
     if args.cmd == "backup" and args.action == "restore" and args.file is None:
         parser.error("backup restore needs the FILE to restore (see `backup list`)")
     handlers = {"run": cmd_run, "worker": cmd_worker, "status": cmd_status, "migrate": cmd_migrate,
-                "backup": cmd_backup, "retention": cmd_retention, "admin": accounts_cli.run}
+                "backup": cmd_backup, "retention": cmd_retention, "admin": accounts_cli.run,
+                "contacts": contacts_cli.run}
     try:
         check_production_secrets(get_settings())  # PRODUCTION=true refuses default secrets
         return handlers[args.cmd](args)

@@ -16,6 +16,7 @@ LOOP_WORKERS: dict[str, str] = {
     "status": "workers.site_status:SiteStatusWorker",
     "feeds": "workers.feeds.worker:FeedWorker",
     "cameras": "workers.camera.worker:CameraWorker",
+    "notifier": "workers.notifier:NotifierWorker",
 }
 
 

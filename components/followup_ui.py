@@ -1,0 +1,139 @@
+"""An instruction's follow-up on the page: state, deadline, who it reached, "diterima",
+completion with a note and a photo (issue 17; the logic is ``ambon_core.followup``).
+
+Targets are never shown here: a delivery is its contact's label and channel only.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
+
+from ambon_core.actions import (
+    InstructionView,
+    acknowledge_instruction,
+    complete,
+    instruction_state,
+    is_overdue,
+)
+from ambon_core.domain import Alert, utcnow
+from ambon_core.models import Instruction
+from ambon_core.outbox import Delivery, deliveries
+from ambon_core.privacy import category_text, public_alert
+from components import data
+from components.authz import authorize, may
+from components.fmt import age_text, wit_time
+from components.i18n import translate
+from components.session import actor as current_actor
+from components.ui import lang, t
+
+log = logging.getLogger(__name__)
+STATE_COLOUR = {"terbuka": "orange", "diterima": "blue", "selesai": "green",
+                "selesai_belum_terverifikasi": "violet", "terverifikasi": "green"}
+
+
+def problem_text(alert: Alert) -> str:
+    """The alert in Indonesian as the public may read it: what a notification may carry."""
+    from components.alerts import alert_text
+
+    return alert_text(public_alert(alert, category_text, {}), "id")
+
+
+def place_of(alert: Alert) -> str:
+    reg = data.registry()
+    sites = {p.id: p.name for p in reg.puskesmas} | {t.id: t.name for t in reg.tps}
+    return sites.get(alert.entity_id) or str(alert.params.get("name") or alert.entity_id)
+
+
+def delivery_map(ids: list[int]) -> dict[int, list[Delivery]]:
+    """Delivery status of these instructions (empty when SQL does not answer)."""
+    try:
+        with data.session() as s:
+            return deliveries(s, ids, data.settings())
+    except SQLAlchemyError as exc:
+        log.warning("delivery read failed: %s", exc)
+        return {}
+
+
+def _delivery_line(d: Delivery) -> str:
+    level = t(f"fu.level.{d.level}")
+    if d.status == "sent":
+        state = t("fu.delivery.sent", at=wit_time(d.sent_at))
+    elif d.failing:
+        state = t("fu.delivery.failing", n=d.attempts)
+    else:
+        state = t(f"fu.delivery.{d.status}")
+    return f"{d.label} · {d.channel} · {level}: {state}"
+
+
+def status_lines(item: InstructionView, sent: list[Delivery]) -> list[str]:
+    """Plain-text lines: state, deadline, acknowledgement, verification, deliveries."""
+    state = instruction_state(item)
+    head = t(f"fu.state.{state}")
+    if item.deadline_at is not None:
+        head += " · " + t("fu.deadline", at=wit_time(item.deadline_at))
+    if is_overdue(item):
+        head += " · " + t("fu.overdue").upper()
+    if item.escalation_level and sent and max(d.level for d in sent) == item.escalation_level:
+        head += " · " + t("fu.escalated", level=t(f"fu.level.{item.escalation_level}"))
+    lines = [head]
+    if item.acknowledged_at is not None:
+        lines.append(t("fu.acked_by", at=wit_time(item.acknowledged_at), who=item.acknowledged_by))
+    if item.verified_at is not None:
+        lines.append(t("fu.verified_in", at=wit_time(item.verified_at), dur=age_text(
+            (item.verified_at - item.created_at).total_seconds(), lang())))
+    lines += [_delivery_line(d) for d in sent] or [t("fu.no_targets")]
+    return lines
+
+
+def render_item_actions(item: InstructionView, *, key: str, opd: str | None) -> None:
+    """'Diterima' and the completion form, for the department that got the instruction."""
+    if not may("complete", item.opd):
+        return
+    if item.acknowledged_at is None and st.button(t("fu.ack"), key=f"{key}_ack_{item.id}",
+                                                  icon=":material/mark_email_read:") and \
+            authorize("complete", item.opd, f"instruction:{item.id}"):
+        _run(lambda s: acknowledge_instruction(s, item.id, current_actor(), opd), t("fu.acked"))
+    if item.status == "done":
+        return
+    limit_kb = data.settings().instruction_photo_max_kb
+    with st.popover(t("act.done"), icon=":material/task_alt:"), \
+            st.form(f"{key}_done_{item.id}", clear_on_submit=True, border=False):
+        note = st.text_area(t("fu.done_note"), key=f"{key}_note_{item.id}", max_chars=1000)
+        photo = st.file_uploader(t("fu.photo", mb=f"{limit_kb / 1024:g}"),
+                                 type=["jpg", "jpeg", "png", "webp"], key=f"{key}_photo_{item.id}")
+        if st.form_submit_button(t("act.done"), icon=":material/task_alt:") and \
+                authorize("complete", item.opd, f"instruction:{item.id}"):
+            raw = photo.getvalue() if photo is not None else None
+            _run(lambda s: complete(s, item.id, current_actor(), opd, note, raw,
+                                    limit_kb * 1024), t("act.marked_done"))
+
+
+def render_photo(item: InstructionView) -> None:
+    """The completion photo, for the mayor, the admin and the instruction's department."""
+    if not item.has_photo or not may("complete", item.opd):
+        return
+    try:
+        with data.session() as s:
+            photo = s.get(Instruction, item.id).done_photo
+    except SQLAlchemyError:
+        return
+    if photo:
+        st.image(photo, caption=t("fu.photo_caption", id=item.id), width=240)
+
+
+def state_badge(item: InstructionView) -> str:
+    state = instruction_state(item)
+    return f":{STATE_COLOUR[state]}-badge[{translate(f'fu.state.{state}', lang())}]"
+
+
+def _run(action, success: str) -> None:
+    from components.actions_ui import _run as run_action
+
+    run_action(action, success)
+
+
+def now_age(item: InstructionView) -> float:
+    return (utcnow() - item.created_at).total_seconds()
