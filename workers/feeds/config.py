@@ -16,6 +16,7 @@ FEEDS_PATH = DATA_DIR / "feeds.yaml"
 Format = Literal[
     "open311-json", "open311-xml", "bmkg-json", "bmkg-xml", "cap", "fhir-location",
     "fhir-service", "attendance-json", "attendance-csv", "dlh-trips", "generic-json", "generic-csv",
+    "kehadiran-json", "kehadiran-csv",
 ]
 
 

@@ -20,7 +20,7 @@ from ambon_core.models import WasteTrip as WasteTripRow
 from ambon_core.registry import Registry
 from ambon_core.spool import Recorder, history_op, record
 from ambon_core.store import Store
-from workers.feeds import attendance, bmkg, cap, dlh, fhir, generic, open311
+from workers.feeds import attendance, bmkg, cap, dlh, fhir, generic, office_attendance, open311
 from workers.feeds.common import WIT, ParseResult
 from workers.feeds.config import FeedConfig
 from workers.feeds.lifecycle import upsert_incidents
@@ -56,6 +56,8 @@ def parse_feed(feed: FeedConfig, body: bytes, registry: Registry, now: datetime)
         return attendance.parse(body, fmt.split("-")[1], pkm, today, now)
     if fmt == "dlh-trips":
         return dlh.parse(body, {t.id for t in registry.tps})
+    if fmt.startswith("kehadiran"):
+        return office_attendance.parse_feed(body, fmt.split("-")[1], registry, today, now)
     raise ValueError(f"no parser for format {fmt}")
 
 
@@ -146,6 +148,8 @@ def store_result(feed: FeedConfig, result: ParseResult, *, store: Store, session
         _attendance(store, registry, result.records, now)
     elif fmt == "dlh-trips":
         _trips(store, session, result.records, now)
+    elif fmt.startswith("kehadiran"):
+        store.put(*result.records)
 
 
 def ingest(feed: FeedConfig, body: bytes, *, store: Store, session: Recorder, registry: Registry,
