@@ -97,6 +97,10 @@ class CalendarFile(_Strict):
         return self
 
 
+_NO_RULES = TypeHours.model_construct(regular=[], ramadan=[], closed_on_holidays=True,
+                                     closed_on_cuti_bersama=True)
+
+
 @dataclass(frozen=True)
 class DayFacts:
     """What the calendar says about one date for one office."""
@@ -112,6 +116,14 @@ class WorkCalendar:
 
     file: CalendarFile
     warnings: list[str] = field(default_factory=list)  # found on load, shown to the admin
+    error: str | None = None  # the file was refused: library holidays only, no alarms
+
+    @classmethod
+    def unusable(cls, error: str) -> WorkCalendar:
+        """The fallback when calendar.yaml is refused: national holidays still close
+        offices, no year is confirmed (so no alarms) and types have no standard hours."""
+        return cls(CalendarFile.model_construct(confirmed_years=[], holidays=[], not_holidays=[],
+                                                ramadan={}, hours={}), error=error)
 
     def national(self, year: int) -> dict[date, tuple[str, bool]]:
         """date -> (name, is_cuti_bersama) from the library, minus the city's removals."""
@@ -127,7 +139,7 @@ class WorkCalendar:
 
     def day(self, day: date, office_type: OfficeType, office_id: str = "") -> DayFacts:
         """Closed or not, which season, and whether ``day``'s year is confirmed."""
-        rules = self.file.hours[office_type]
+        rules = self.file.hours.get(office_type) or _NO_RULES
         closed = next((h.name for h in self.file.holidays if h.date == day
                        and (not h.types or office_type in h.types)
                        and (not h.offices or office_id in h.offices)), None)
@@ -138,11 +150,16 @@ class WorkCalendar:
         return DayFacts(closed, self.season(day), day.year in self.file.confirmed_years)
 
     def type_hours(self, office_type: OfficeType, season: Season) -> list[OpeningHours]:
-        rules = self.file.hours[office_type]
+        rules = self.file.hours.get(office_type)
+        if rules is None:
+            return []  # an unusable calendar file: no schedule, so no alarm
         return rules.ramadan if season == "ramadan" and rules.ramadan else rules.regular
 
     def warning(self, day: date) -> str | None:
-        """A sentence for the dashboard when ``day``'s year is not confirmed."""
+        """A sentence for the dashboard when the file was unusable or ``day``'s year is
+        not confirmed."""
+        if self.error:
+            return f"Kalender kerja tidak terbaca: {self.error}"
         if day.year in self.file.confirmed_years:
             return None
         return (f"Kalender kerja {day.year} belum dikonfirmasi di calendar.yaml "

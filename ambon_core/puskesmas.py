@@ -7,16 +7,10 @@ from collections.abc import Container
 from datetime import date, datetime, timedelta
 
 from ambon_core.calendar import DayFacts
-from ambon_core.domain import PuskesmasState
+from ambon_core.domain import PuskesmasState, ServiceOfficeState
 from ambon_core.registry import OpeningHours, Puskesmas
-from ambon_core.service_status import (
-    Evidence,
-    OfficeDay,
-    hours_on,
-    office_status,
-    open_window,
-    overnight,
-)
+from ambon_core.service_status import Evidence, OfficeDay, hours_on, office_status, overnight
+from ambon_core.service_status import open_window as office_window
 
 __all__ = ["overnight", "open_window", "puskesmas_status", "todays_hours"]
 
@@ -24,6 +18,12 @@ __all__ = ["overnight", "open_window", "puskesmas_status", "todays_hours"]
 def todays_hours(pkm: Puskesmas, local_now: datetime) -> OpeningHours | None:
     """The opening-hours entry covering today's weekday, if any."""
     return hours_on(pkm.hours, local_now)
+
+
+def open_window(pkm: Puskesmas, local_now: datetime) -> tuple[OpeningHours, datetime] | None:
+    """The schedule entry covering ``local_now`` and when it opened (no closures)."""
+    day = OfficeDay(tuple(pkm.hours))
+    return office_window(day, day, local_now)
 
 
 def _day(pkm: Puskesmas, day: date, closed_on: Container[date],
@@ -61,7 +61,7 @@ def puskesmas_status(
     return as_puskesmas_state(office)
 
 
-def as_puskesmas_state(office) -> PuskesmasState:
+def as_puskesmas_state(office: ServiceOfficeState) -> PuskesmasState:
     """The Dinkes view of a puskesmas' office state."""
     return PuskesmasState(
         puskesmas_id=office.office_id, status=office.status, minutes_late=office.minutes_late,

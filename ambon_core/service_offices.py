@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from ambon_core.calendar import WorkCalendar
-from ambon_core.registry import OfficeType, OpeningHours, Registry
+from ambon_core.registry import OfficeType, OpeningHours, Puskesmas, Registry
 from ambon_core.service_status import OfficeDay
 
 PUSKESMAS_OPD = "dinkes"
@@ -32,11 +32,15 @@ class OfficeSite:
     address: str | None = None
 
 
+def puskesmas_site(p: Puskesmas) -> OfficeSite:
+    """A puskesmas as a service office (its own hours, owned by Dinkes)."""
+    return OfficeSite(p.id, p.name, "puskesmas", p.kecamatan, PUSKESMAS_OPD, p.lat, p.lon,
+                      tuple(p.hours), attendance=PUSKESMAS_ATTENDANCE, address=p.address)
+
+
 def service_offices(reg: Registry) -> list[OfficeSite]:
     """Puskesmas first (Dinkes' page keeps them), then the other offices, registry order."""
-    sites = [OfficeSite(p.id, p.name, "puskesmas", p.kecamatan, PUSKESMAS_OPD, p.lat, p.lon,
-                        tuple(p.hours), attendance=PUSKESMAS_ATTENDANCE, address=p.address)
-             for p in reg.puskesmas]
+    sites = [puskesmas_site(p) for p in reg.puskesmas]
     sites += [OfficeSite(o.id, o.name, o.type, o.kecamatan, o.opd, o.lat, o.lon, tuple(o.hours),
                          tuple(o.ramadan_hours), o.attendance, o.address) for o in reg.offices]
     return sites
