@@ -13,6 +13,7 @@ Mistakes in the file are reported with file, line and field.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
@@ -22,7 +23,7 @@ from typing import Literal
 import holidays
 import yaml
 from holidays.countries.indonesia import IndonesiaIslamicHolidays
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ambon_core.registry import (
     NIGHT_TYPES,
@@ -83,18 +84,13 @@ class CalendarFile(_Strict):
                                  "last 29 or 30 days")
         return value
 
-    @model_validator(mode="after")
-    def _every_type(self) -> CalendarFile:
-        missing = [t for t in OFFICE_TYPES if t not in self.hours]
+    @field_validator("hours")
+    @classmethod
+    def _every_type(cls, value: dict[OfficeType, TypeHours]) -> dict[OfficeType, TypeHours]:
+        missing = [t for t in OFFICE_TYPES if t not in value]
         if missing:
-            raise ValueError(f"hours: no working hours for office type(s) {', '.join(missing)}")
-        for kind, th in self.hours.items():
-            for label, hours in (("regular", th.regular), ("ramadan", th.ramadan)):
-                try:
-                    check_hours(hours, kind in NIGHT_TYPES)
-                except ValueError as exc:
-                    raise ValueError(f"hours.{kind}.{label}: {exc}") from None
-        return self
+            raise ValueError(f"no working hours for office type(s) {', '.join(missing)}")
+        return value
 
 
 _NO_RULES = TypeHours.model_construct(regular=[], ramadan=[], closed_on_holidays=True,
@@ -219,7 +215,22 @@ def parse_calendar(text: str, source: str = "calendar.yaml") -> WorkCalendar:
         raise CalendarError("\n".join(
             f"{source}:{_node_line(root, _loc(e['loc']))}: {_format_loc(_loc(e['loc']))}: "
             f"{e['msg']}" for e in exc.errors()[:10])) from None
+    _check_type_hours(cal, root, source)
     return WorkCalendar(cal, warnings=_load_warnings(cal))
+
+
+def _check_type_hours(cal: CalendarFile, root: yaml.Node, source: str) -> None:
+    """Hours that end before they start (only puskesmas shifts may pass midnight) or
+    overlap on a day: refused with the line of the entry at fault."""
+    for kind, rules in cal.hours.items():
+        for label in ("regular", "ramadan"):
+            try:
+                check_hours(getattr(rules, label), kind in NIGHT_TYPES)
+            except ValueError as exc:
+                entry = int(re.match(r"hours\[(\d+)\]", str(exc)).group(1))  # type: ignore[union-attr]
+                loc = ("hours", kind, label, entry)
+                raise CalendarError(f"{source}:{_node_line(root, loc)}: {_format_loc(loc)}: "
+                                    f"{str(exc).replace('hours[', f'{label}[')}") from None
 
 
 def _loc(loc: tuple) -> tuple:

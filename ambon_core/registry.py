@@ -111,7 +111,8 @@ def check_hours(hours: list[OpeningHours], overnight_ok: bool) -> None:
                        if day in h.days_of_week and h.closes > h.opens)
         for (_, end, a), (start, _, b) in zip(spans, spans[1:], strict=False):
             if start < end:
-                raise ValueError(f"hours[{a}] and hours[{b}] overlap on {day}")
+                first, second = sorted((a, b))
+                raise ValueError(f"hours[{first}] and hours[{second}] overlap on {day}")
 
 
 class Puskesmas(_Located):
