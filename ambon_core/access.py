@@ -22,7 +22,8 @@ from typing import Literal
 Role = Literal["walikota", "admin", "opd", "publik"]
 ROLES: tuple[Role, ...] = ("walikota", "admin", "opd", "publik")
 LOGIN_ROLES: tuple[Role, ...] = ("walikota", "admin", "opd")
-DATA_PAGES = ("ringkasan", "puskesmas", "lalu_lintas", "sampah", "insiden", "kamera")
+DATA_PAGES = ("ringkasan", "puskesmas", "lalu_lintas", "sampah", "insiden", "kamera",
+              "layanan_publik")
 ADMIN_PAGE = "admin"
 ALL_PAGES = (*DATA_PAGES, ADMIN_PAGE)
 OVERVIEW = "ringkasan"

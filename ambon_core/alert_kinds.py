@@ -29,7 +29,8 @@ Worker = Literal["cameras", "status", "feeds"]
 class AlertSpec:
     """What one alert kind is, who owns it, and where it goes."""
 
-    owner: str | None  # registry OPD code; None: the owner of the incident's category
+    owner: str | None  # registry OPD code; None: set by the raise site (incident category,
+    # the office's own OPD for office_late)
     page: str  # the page that shows it (components.nav.PAGES key)
     public_params: frozenset[str]  # params the public wall may show (privacy.public_alert)
     fiware: tuple[str, str] | None  # FIWARE Alert (category, subCategory) in the open data
@@ -45,6 +46,10 @@ ALERT_SPECS: dict[AlertKind, AlertSpec] = {
     AlertKind.PUSKESMAS_LATE: AlertSpec(
         "dinkes", "puskesmas", _p("name", "minutes_late", "waiting", "scheduled_open"),
         ("health", "facilityClosed"), "status", "when the puskesmas opens or nobody waits"),
+    AlertKind.OFFICE_LATE: AlertSpec(
+        None, "layanan_publik", _p("name", "minutes_late", "waiting", "scheduled_open"),
+        ("administrativeService", "facilityClosed"), "status",
+        "when the office opens, or its working day ends"),
     AlertKind.QUEUE_LONG: AlertSpec(
         "dinkes", "puskesmas", _p("camera", "waiting", "queue"), ("health", "longQueue"),
         "cameras", "when the queue seen by the camera is shorter than CAMERA_QUEUE_LONG"),

@@ -113,6 +113,47 @@ class Attendance(_Live):
     first_check_in_at: datetime | None = None
 
 
+OfficeStatus = PuskesmasStatus  # one status vocabulary for every public service office
+
+
+class ServiceOfficeState(_Live):
+    """Status of one public service office (any type, puskesmas included) against its
+    schedule and the working-day calendar (``ambon_core.service_status``)."""
+
+    office_id: str
+    office_type: str
+    status: OfficeStatus = OfficeStatus.TIDAK_DIKETAHUI
+    reason: str | None = Field(None, description="Why, as a code: holiday, outside_hours, "
+                               "door_closed, no_checkin, staff_elsewhere, no_evidence, ...")
+    closed_reason: str | None = Field(None, description="The holiday's name when closed for one, "
+                                      "or the FHIR feed's reason (\"Renovasi gedung\")")
+    hours_source: Literal["fhir", "registry"] | None = Field(
+        None, description="Where today's hours came from: the FHIR feed or the registry "
+        "(None: the office type's standard hours in calendar.yaml)")
+    season: str = "regular"
+    minutes_late: int | None = None
+    waiting: int | None = None
+    longest_wait_s: float | None = None
+    staff_in: int | None = None
+    staff_elsewhere: int | None = None
+    staff_expected: int | None = None
+    door_open: bool | None = None
+    scheduled_open: str | None = Field(None, description="Today's opening time, HH:MM WIT")
+    scheduled_close: str | None = None
+    calendar_warning: str | None = None
+
+
+class OfficeAttendance(_Live):
+    """Today's ASN check-ins of one office's own staff (employees mapped by the roster)."""
+
+    office_id: str
+    staff_expected: int = Field(0, ge=0, description="Employees of the office on the roster")
+    staff_in: int = Field(0, ge=0, description="Of them, checked in at the office")
+    staff_elsewhere: int = Field(0, ge=0, description="Of them, checked in at another office")
+    visitors: int = Field(0, ge=0, description="Other offices' staff checked in here")
+    first_check_in_at: datetime | None = None
+
+
 class TpsState(_Live):
     """Fill level of one garbage dump point (FIWARE WasteContainer.fillingLevel)."""
 
@@ -174,6 +215,7 @@ class AlertKind(StrEnum):
     WEATHER = "weather"
     CAMERA_OFFLINE = "camera_offline"
     FEED_DEGRADED = "feed_degraded"
+    OFFICE_LATE = "office_late"  # a service office other than a puskesmas not open on time
 
 
 class Alert(_Live):

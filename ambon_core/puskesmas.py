@@ -1,41 +1,38 @@
-"""Puskesmas opening status: a pure function of schedule, time and evidence."""
+"""Puskesmas opening status: the service-office engine (``ambon_core.service_status``)
+applied to a puskesmas, in the puskesmas' own vocabulary (``PuskesmasState``)."""
 
 from __future__ import annotations
 
 from collections.abc import Container
 from datetime import date, datetime, timedelta
 
-from ambon_core.domain import PuskesmasState, PuskesmasStatus
-from ambon_core.registry import WEEKDAYS, OpeningHours, Puskesmas
+from ambon_core.calendar import DayFacts
+from ambon_core.domain import PuskesmasState, ServiceOfficeState
+from ambon_core.registry import OpeningHours, Puskesmas
+from ambon_core.service_status import Evidence, OfficeDay, hours_on, office_status, overnight
+from ambon_core.service_status import open_window as office_window
 
-LATE_GRACE_MIN = 0  # the city's rule: a public office opens on time
+__all__ = ["overnight", "open_window", "puskesmas_status", "todays_hours"]
 
 
 def todays_hours(pkm: Puskesmas, local_now: datetime) -> OpeningHours | None:
     """The opening-hours entry covering today's weekday, if any."""
-    day = WEEKDAYS[local_now.weekday()]
-    return next((h for h in pkm.hours if day in h.days_of_week), None)
-
-
-def overnight(hours: OpeningHours) -> bool:
-    """A closing time not after the opening time means the doors close the next day
-    (20:00-02:00; 00:00-00:00 is open round the clock)."""
-    return hours.closes <= hours.opens
+    return hours_on(pkm.hours, local_now)
 
 
 def open_window(pkm: Puskesmas, local_now: datetime) -> tuple[OpeningHours, datetime] | None:
-    """The schedule entry whose opening hours cover ``local_now`` and the moment it opened:
-    today's entries, or yesterday's overnight entry still running after midnight."""
-    clock, today = local_now.time(), local_now.replace(second=0, microsecond=0)
-    yesterday = WEEKDAYS[(local_now.weekday() - 1) % 7]
-    for h in pkm.hours:
-        opened = today.replace(hour=h.opens.hour, minute=h.opens.minute)
-        if WEEKDAYS[local_now.weekday()] in h.days_of_week and h.opens <= clock and (
-                overnight(h) or clock < h.closes):
-            return h, opened
-        if yesterday in h.days_of_week and overnight(h) and clock < h.closes:
-            return h, opened - timedelta(days=1)
-    return None
+    """The schedule entry covering ``local_now`` and when it opened (no closures)."""
+    day = OfficeDay(tuple(pkm.hours))
+    return office_window(day, day, local_now)
+
+
+def _day(pkm: Puskesmas, day: date, closed_on: Container[date],
+         facts: DayFacts | None) -> OfficeDay:
+    if facts is None:
+        facts = DayFacts(None, "regular", True)
+    if day in closed_on and facts.closed is None:
+        facts = DayFacts("closed", facts.season, facts.confirmed)
+    return OfficeDay(tuple(pkm.hours), facts)
 
 
 def puskesmas_status(
@@ -47,40 +44,29 @@ def puskesmas_status(
     waiting: int | None = None,
     longest_wait_s: float | None = None,
     closed_on: Container[date] = frozenset(),
+    calendar_days: tuple[DayFacts, DayFacts] | None = None,
 ) -> PuskesmasState:
     """Status of one puskesmas at ``local_now`` (a WIT-aware datetime).
 
-    Evidence of being open is the entrance camera's door state; without a camera,
-    staff check-ins count. Within opening hours and without any evidence the status
-    is honestly ``tidak_diketahui``. ``closed_on`` holds the local dates the puskesmas
-    is closed (holidays, cuti bersama); an overnight shift belongs to the day it opened,
-    so a shift begun on a working day runs on into a holiday, and none begins on one.
+    ``closed_on`` holds local dates the puskesmas is closed (FHIR closures);
+    ``calendar_days`` the working-day calendar's facts for today and yesterday.
     """
-    holiday = local_now.date() in closed_on
-    window = open_window(pkm, local_now)
-    if window is not None and window[1].date() in closed_on:
-        window = None
-    hours = window[0] if window else (None if holiday else todays_hours(pkm, local_now))
-    state = PuskesmasState(puskesmas_id=pkm.id, waiting=waiting, longest_wait_s=longest_wait_s,
-                           staff_checked_in=staff_checked_in, door_open=door_open)
-    if not pkm.hours and not holiday:
-        return state  # no schedule on file: unknown
-    if hours is None:
-        state.status = PuskesmasStatus.TUTUP
-        return state
-    state.scheduled_open, state.scheduled_close = hours.opening_time, hours.closing_time
-    if window is None:
-        state.status = PuskesmasStatus.TUTUP
-        return state
-    opened = door_open if door_open is not None else (
-        None if staff_checked_in is None else staff_checked_in > 0)
-    if opened is None:
-        return state
-    if opened:
-        state.status = PuskesmasStatus.BUKA
-        return state
-    late = int((local_now.replace(second=0, microsecond=0) - window[1]).total_seconds() // 60)
-    if late >= LATE_GRACE_MIN:
-        state.status = PuskesmasStatus.BELUM_BUKA
-        state.minutes_late = late
-    return state
+    today, yesterday = local_now.date(), local_now.date() - timedelta(days=1)
+    facts = calendar_days or (None, None)
+    office = office_status(
+        pkm.id, "puskesmas", local_now, _day(pkm, today, closed_on, facts[0]),
+        _day(pkm, yesterday, closed_on, facts[1]),
+        Evidence(door_open=door_open, waiting=waiting, longest_wait_s=longest_wait_s,
+                 staff_in=staff_checked_in))
+    return as_puskesmas_state(office)
+
+
+def as_puskesmas_state(office: ServiceOfficeState) -> PuskesmasState:
+    """The Dinkes view of a puskesmas' office state."""
+    return PuskesmasState(
+        puskesmas_id=office.office_id, status=office.status, minutes_late=office.minutes_late,
+        waiting=office.waiting, longest_wait_s=office.longest_wait_s,
+        staff_checked_in=office.staff_in, door_open=office.door_open,
+        scheduled_open=office.scheduled_open, scheduled_close=office.scheduled_close,
+        closed_reason=office.closed_reason, hours_source=office.hours_source,
+        updated_at=office.updated_at)

@@ -27,6 +27,13 @@ from ambon_core.domain import CameraKind
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Point = Annotated[list[float], Field(min_length=2, max_length=2)]
+# Public service offices watched in working hours (ambon_core.service_status); a puskesmas
+# from the ``puskesmas`` list is the type "puskesmas", the other types are in ``offices``.
+OfficeType = Literal["puskesmas", "pustu", "kantor_kelurahan", "kantor_negeri", "dukcapil",
+                     "mpp", "samsat"]
+OFFICE_TYPES: tuple[OfficeType, ...] = ("puskesmas", "pustu", "kantor_kelurahan",
+                                        "kantor_negeri", "dukcapil", "mpp", "samsat")
+NIGHT_TYPES = frozenset({"puskesmas"})  # may run shifts past midnight (closing <= opening)
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 # Ambon city bounding box, generous: a coordinate outside is a typo.
 AMBON_LAT = (-3.85, -3.55)
@@ -92,6 +99,22 @@ class OpeningHours(_Strict):
         return time.fromisoformat(self.closing_time)
 
 
+def check_hours(hours: list[OpeningHours], overnight_ok: bool) -> None:
+    """Refuse a schedule entry that ends before it starts (unless shifts may run past
+    midnight) and two entries of the same day that overlap."""
+    for i, h in enumerate(hours):
+        if not overnight_ok and h.closes <= h.opens:
+            raise ValueError(f"hours[{i}]: closing_time {h.closing_time} is not after "
+                             f"opening_time {h.opening_time}")
+    for day in WEEKDAYS:
+        spans = sorted((h.opens, h.closes, i) for i, h in enumerate(hours)
+                       if day in h.days_of_week and h.closes > h.opens)
+        for (_, end, a), (start, _, b) in zip(spans, spans[1:], strict=False):
+            if start < end:
+                first, second = sorted((a, b))
+                raise ValueError(f"hours[{first}] and hours[{second}] overlap on {day}")
+
+
 class Puskesmas(_Located):
     id: str = Field(pattern=r"^pkm-[a-z0-9-]+$")
     name: str
@@ -101,6 +124,28 @@ class Puskesmas(_Located):
         None, pattern=r"^[A-Za-z0-9\-.]{1,64}$",
         description="SATUSEHAT (FHIR) Location.id of this puskesmas, a UUID; FHIR feeds match "
                     "by it, or by an identifier whose value is the registry id")
+
+
+class ServiceOffice(_Located):
+    """A public service office other than a puskesmas: kantor kelurahan/negeri, the Dukcapil
+    counter, the MPP, the Samsat counter, a puskesmas pembantu."""
+
+    id: str = Field(pattern=r"^[a-z]+-[a-z0-9-]+$")
+    name: str
+    type: OfficeType = Field(description="Office type; its standard hours are in calendar.yaml")
+    opd: str = Field(description="Owning department (opds[].code): camat's office, Disdukcapil…")
+    address: str | None = None
+    hours: list[OpeningHours] = Field(
+        default_factory=list, description="Own service hours; empty: the type's hours")
+    ramadan_hours: list[OpeningHours] = Field(
+        default_factory=list, description="Own Ramadan hours; empty: the type's Ramadan hours")
+    attendance: str | None = Field(None, description="Attendance source (feed name), if any")
+
+    @field_validator("hours", "ramadan_hours")
+    @classmethod
+    def _sane_hours(cls, value: list[OpeningHours], info: ValidationInfo) -> list[OpeningHours]:
+        check_hours(value, info.data.get("type") in NIGHT_TYPES)
+        return value
 
 
 class Zone(_Strict):
@@ -177,7 +222,8 @@ class Opd(_Strict):
     code: str = Field(pattern=r"^[a-z_]+$")
     name: str
     partner: bool = Field(False, description="Partner agency outside the city government")
-    pages: list[Literal["puskesmas", "lalu_lintas", "sampah", "insiden", "kamera"]] = []
+    pages: list[Literal["puskesmas", "lalu_lintas", "sampah", "insiden", "kamera",
+                        "layanan_publik"]] = []
     incident_categories: list[str] = []
 
 
@@ -204,16 +250,22 @@ class Registry(_Strict):
     tps: list[Tps]
     opds: list[Opd]
     contacts: list[Contact] = Field(default_factory=list, description="Notification targets")
+    offices: list[ServiceOffice] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> Registry:
         for kind, items in (("puskesmas", self.puskesmas), ("cameras", self.cameras),
-                            ("tps", self.tps), ("opds", self.opds)):
+                            ("tps", self.tps), ("opds", self.opds), ("offices", self.offices)):
             ids = [getattr(i, "code", None) or i.id for i in items]
             dupes = sorted({i for i in ids if ids.count(i) > 1})
             if dupes:
                 raise ValueError(f"duplicate {kind} ids: {', '.join(dupes)}")
-        sites = {p.id for p in self.puskesmas} | {t.id for t in self.tps}
+        sites = {p.id for p in self.puskesmas} | {t.id for t in self.tps} | {
+            o.id for o in self.offices}
+        departments = {o.code for o in self.opds}
+        for office in self.offices:
+            if office.opd not in departments:
+                raise ValueError(f"office {office.id}: opd '{office.opd}' is not in opds")
         for cam in self.cameras:
             if cam.site is not None and cam.site not in sites:
                 raise ValueError(f"camera {cam.id}: site '{cam.site}' is not in the registry")

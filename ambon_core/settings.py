@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     timezone: str = Field("Asia/Jayapura", description="City time zone (WIT, UTC+9).")
     registry_path: Path = Field(DATA_DIR / "registry.yaml", description="Site registry file.")
     feeds_path: Path = Field(DATA_DIR / "feeds.yaml", description="Feed list of the feeds worker.")
+    calendar_path: Path = Field(DATA_DIR / "calendar.yaml",
+                                description="Working-day calendar: holidays, hours by office type.")
+    asn_roster_path: Path = Field(DATA_DIR / "asn_roster.csv",
+                                  description="ASN roster: employee NIP -> office id (no names).")
     key_prefix: str = Field("ambon", description="Prefix of every Redis key.")
     model_path: str = Field(
         str(DATA_DIR / "models" / "ambon-sim-yolo11n.pt"),

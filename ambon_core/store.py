@@ -13,6 +13,8 @@ P:state:alert                  hash      alert id -> Alert JSON (active alerts o
 P:state:feed                   hash      feed name -> FeedStatus JSON
 P:state:attendance             hash      puskesmas id -> Attendance JSON (staff check-ins today)
 P:state:site_schedule          hash      puskesmas id -> SiteSchedule JSON (FHIR hours/closure)
+P:state:office                 hash      office id -> ServiceOfficeState JSON (every office type)
+P:state:office_attendance      hash      office id -> OfficeAttendance JSON (roster check-ins today)
 P:hb:<worker>                  string    Heartbeat JSON, expires after its TTL
 P:workers                      set       names of workers that ever beat (liveness is P:hb:*)
 P:snapshot:<camera>            string    latest *blurred* JPEG of a camera, expires (60 s)
@@ -48,7 +50,9 @@ from ambon_core.domain import (
     FeedStatus,
     Heartbeat,
     Incident,
+    OfficeAttendance,
     PuskesmasState,
+    ServiceOfficeState,
     SiteSchedule,
     TpsState,
     utcnow,
@@ -67,6 +71,8 @@ _ENTITIES: dict[type[BaseModel], tuple[str, str]] = {
     FeedStatus: ("feed", "feed"),
     Attendance: ("attendance", "puskesmas_id"),
     SiteSchedule: ("site_schedule", "puskesmas_id"),
+    ServiceOfficeState: ("office", "office_id"),
+    OfficeAttendance: ("office_attendance", "office_id"),
 }
 
 # Server-side join of the worker set with their TTL'd heartbeat keys, so the
@@ -94,6 +100,8 @@ class LiveState:
     feeds: dict[str, FeedStatus] = field(default_factory=dict)
     attendance: dict[str, Attendance] = field(default_factory=dict)
     heartbeats: dict[str, Heartbeat | None] = field(default_factory=dict)
+    offices: dict[str, ServiceOfficeState] = field(default_factory=dict)
+    office_attendance: dict[str, OfficeAttendance] = field(default_factory=dict)
     read_at: datetime = field(default_factory=utcnow)
 
 
@@ -201,8 +209,9 @@ class Store:
 
     # ---- readers ---------------------------------------------------------------
     def read_live(self) -> LiveState:
-        """All live state in ONE pipelined round trip (seven hashes and the heartbeats)."""
-        names = ["camera", "puskesmas", "tps", "incident", "alert", "feed", "attendance"]
+        """All live state in ONE pipelined round trip (nine hashes and the heartbeats)."""
+        names = ["camera", "puskesmas", "tps", "incident", "alert", "feed", "attendance",
+                 "office", "office_attendance"]
         pipe = self.r.pipeline(transaction=False)
         for name in names:
             pipe.hgetall(self.key_state(name))
@@ -218,7 +227,8 @@ class Store:
         return LiveState(cameras=parsed["camera"], puskesmas=parsed["puskesmas"],
                          tps=parsed["tps"], incidents=parsed["incident"],
                          alerts=parsed["alert"], feeds=parsed["feed"],
-                         attendance=parsed["attendance"], heartbeats=heartbeats)
+                         attendance=parsed["attendance"], heartbeats=heartbeats,
+                         offices=parsed["office"], office_attendance=parsed["office_attendance"])
 
     def get(self, model: type[M], entity_id: str) -> M | None:
         """One entity's live state, or None."""

@@ -266,6 +266,39 @@ TEXT: dict[str, dict[str, str]] = {
     "col.unmapped": {"id": "Kode tak dikenal", "en": "Unmapped codes"},
     "col.last_error": {"id": "Galat terakhir", "en": "Last error"},
     "col.description": {"id": "Uraian laporan", "en": "Description"},
+    # ---- public service offices (pages/layanan_publik.py, issue 20) ----
+    "page.layanan_publik": {"id": "Layanan Publik", "en": "Public services"},
+    "kpi.offices_open": {"id": "Kantor layanan buka", "en": "Service offices open"},
+    "kpi.offices_late": {"id": "Kantor belum buka", "en": "Offices not open yet"},
+    "office.puskesmas": {"id": "Puskesmas", "en": "Health centre"},
+    "office.pustu": {"id": "Puskesmas pembantu", "en": "Auxiliary health post"},
+    "office.kantor_kelurahan": {"id": "Kantor kelurahan", "en": "Kelurahan office"},
+    "office.kantor_negeri": {"id": "Kantor negeri/desa", "en": "Negeri/village office"},
+    "office.dukcapil": {"id": "Layanan Dukcapil", "en": "Civil registry counter"},
+    "office.mpp": {"id": "Mal Pelayanan Publik", "en": "Public service mall"},
+    "office.samsat": {"id": "Samsat", "en": "Vehicle registration (Samsat)"},
+    "lp.types": {"id": "Jenis kantor", "en": "Office type"},
+    "lp.all": {"id": "Semua kecamatan", "en": "All districts"},
+    "col.reason": {"id": "Keterangan", "en": "Note"},
+    "col.elsewhere": {"id": "Absen di kantor lain", "en": "Checked in elsewhere"},
+    "yes": {"id": "Ya", "en": "Yes"},
+    "no": {"id": "Tidak", "en": "No"},
+    "reason.holiday": {"id": "Hari libur", "en": "Holiday"},
+    "reason.outside_hours": {"id": "Di luar jam layanan", "en": "Outside service hours"},
+    "reason.door_closed": {"id": "Pintu tertutup (kamera)", "en": "Door shut (camera)"},
+    "reason.no_checkin": {"id": "Belum ada pegawai absen", "en": "No staff checked in"},
+    "reason.staff_elsewhere": {"id": "Pegawai absen di kantor lain",
+                               "en": "Staff checked in at another office"},
+    "reason.no_evidence": {"id": "Tanpa kamera dan data absensi",
+                           "en": "No camera and no attendance data"},
+    "reason.no_schedule": {"id": "Jadwal tidak ada", "en": "No schedule on file"},
+    "reason.calendar_unconfirmed": {"id": "Kalender tahun ini belum dikonfirmasi",
+                                    "en": "This year's calendar is not confirmed"},
+    "alert.office_late": {
+        "id": "{name} belum buka (jadwal {scheduled_open}, terlambat {minutes_late} menit), "
+              "{waiting} warga menunggu",
+        "en": "{name} not open yet (due {scheduled_open}, {minutes_late} min late), "
+              "{waiting} people waiting"},
 }
 
 

@@ -11,6 +11,8 @@ PAGES: dict[str, tuple[str, str, str]] = {
     "sampah": ("pages/sampah.py", "page.sampah", ":material/delete:"),
     "insiden": ("pages/insiden.py", "page.insiden", ":material/emergency:"),
     "kamera": ("pages/kamera.py", "page.kamera", ":material/videocam:"),
+    "layanan_publik": ("pages/layanan_publik.py", "page.layanan_publik",
+                       ":material/account_balance:"),
 }
 
 # Accounts and the audit log: admins only, never in the wall screen's playlist.

@@ -9,6 +9,7 @@ from components.authz import require_page
 from components.city_map import render_city_map
 from components.export_ui import open_data_download
 from components.fmt import age_text
+from components.offices import office_counts
 from components.page import header, live_or_banner
 from components.responders import render_responders
 from components.summaries import kpis
@@ -27,10 +28,12 @@ def live_panel() -> None:
         return
     k = kpis(live, data.registry())
     tiles = st.columns(6)
+    offices = office_counts(live, data.registry())  # every service office, puskesmas included
     with tiles[0]:
-        kpi(t("kpi.pkm_open"), k.pkm_open, f"{t('kpi.pkm_closed')}: {k.pkm_closed}")
+        kpi(t("kpi.offices_open"), offices["buka"], f"{t('kpi.pkm_closed')}: {offices['tutup']}")
     with tiles[1]:
-        kpi(t("kpi.pkm_late"), k.pkm_late, f"{t('status.tidak_diketahui')}: {k.pkm_unknown}")
+        kpi(t("kpi.pkm_late"), offices["belum_buka"],
+            f"{t('status.tidak_diketahui')}: {offices['tidak_diketahui']}")
     with tiles[2]:
         kpi(t("kpi.traffic_hot"), k.traffic_hot)
     with tiles[3]:

@@ -18,6 +18,7 @@ from ambon_core.domain import (
     Incident,
     PuskesmasState,
     PuskesmasStatus,
+    ServiceOfficeState,
     TpsState,
 )
 from ambon_core.settings import ROOT
@@ -33,6 +34,11 @@ def seed(store: Store) -> None:
         PuskesmasState(puskesmas_id="pkm-waihoka", status=PuskesmasStatus.BELUM_BUKA,
                        minutes_late=20, waiting=12, scheduled_open="08:00"),
         PuskesmasState(puskesmas_id="pkm-benteng", status=PuskesmasStatus.BUKA, waiting=3),
+        # the status worker writes every office's state too (puskesmas included)
+        ServiceOfficeState(office_id="pkm-waihoka", office_type="puskesmas",
+                           status=PuskesmasStatus.BELUM_BUKA, minutes_late=20, waiting=12),
+        ServiceOfficeState(office_id="pkm-benteng", office_type="puskesmas",
+                           status=PuskesmasStatus.BUKA, waiting=3),
         CameraState(camera_id="cam-lalin-01", kind=CameraKind.TRAFFIC, status=CameraStatus.OK,
                     congestion=Congestion.MACET, objects={"car": 9, "motorcycle": 20}),
         TpsState(tps_id="tps-batu-merah", fill=0.93, overflow=True),

@@ -17,13 +17,14 @@ from workers.feeds.cap import CapFeed
 from workers.feeds.dlh import DlhTripsFeed
 from workers.feeds.fhir import FhirLocationFeed, FhirServiceFeed
 from workers.feeds.generic import GenericFeed
+from workers.feeds.office_attendance import KehadiranFeed
 from workers.feeds.open311 import Open311Feed
 
 FORMATS = (Open311Feed, GenericFeed, BmkgFeed, CapFeed, FhirLocationFeed, FhirServiceFeed,
-           AttendanceFeed, DlhTripsFeed)
+           AttendanceFeed, DlhTripsFeed, KehadiranFeed)
 FeedConfig = Annotated[
     Open311Feed | GenericFeed | BmkgFeed | CapFeed | FhirLocationFeed | FhirServiceFeed
-    | AttendanceFeed | DlhTripsFeed,
+    | AttendanceFeed | DlhTripsFeed | KehadiranFeed,
     Field(discriminator="format")]
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(FeedConfig)
 

@@ -1,0 +1,61 @@
+"""Layanan Publik: every public service office open when it should be, by type and kecamatan."""
+
+import streamlit as st
+from components.auth import require_page
+
+from ambon_core.domain import AlertKind
+from ambon_core.registry import OFFICE_TYPES
+from components import data
+from components.actions_ui import render_instructions
+from components.alerts import render_alert_list
+from components.offices import calendar_warnings, office_counts, office_table
+from components.tables import show_table
+from components.ui import header, kpi, live_or_banner, t, t_or
+
+user = require_page("layanan_publik")
+header("page.layanan_publik")
+period = data.settings().ui_refresh_s
+own_opd = user.opd if user.role == "opd" else None  # a department sees its own offices first
+kinds = st.pills(t("lp.types"), OFFICE_TYPES, selection_mode="multi", key="lp_types",
+                 format_func=lambda code: t(f"office.{code}"))
+kecamatan = st.multiselect(t("col.kecamatan"), sorted({o.kecamatan for o in data.registry().offices}
+                                                       | {p.kecamatan for p in data.registry().puskesmas}),
+                           key="lp_kecamatan", placeholder=t("lp.all"))
+COLUMNS = {"name": "col.name", "kecamatan": "col.kecamatan", "opd": "col.opd",
+           "status": "col.status", "reason": "col.reason", "minutes_late": "col.late",
+           "waiting": "col.waiting", "longest_wait_min": "col.longest_wait",
+           "staff": "col.staff", "staff_elsewhere": "col.elsewhere", "hours": "col.hours",
+           "camera": "col.camera"}
+
+
+@st.fragment(run_every=period)
+def live_panel() -> None:
+    live = live_or_banner()
+    if live is None:
+        return
+    for warning in calendar_warnings(live):
+        st.warning(warning, icon=":material/event_busy:")  # st.warning shows text, not HTML
+    counts = office_counts(live, data.registry())
+    for col, code in zip(st.columns(4), ["buka", "belum_buka", "tutup", "tidak_diketahui"],
+                         strict=True):
+        with col:
+            kpi(t(f"status.{code}"), counts.get(code, 0))
+    late = [a for a in live.alerts.values()
+            if a.kind in (AlertKind.OFFICE_LATE, AlertKind.PUSKESMAS_LATE)
+            and (own_opd is None or a.opd == own_opd)]
+    render_alert_list(late, key="lp_alerts", limit=6, actions=True)
+    df = office_table(live, data.registry())
+    if kinds:
+        df = df[df["type"].isin(kinds)]
+    if kecamatan:
+        df = df[df["kecamatan"].isin(kecamatan)]
+    df = df.assign(status=df["status"].map(lambda s: t(f"status.{s}")),
+                   reason=df["reason"].map(lambda r: t_or(f"reason.{r}", r) if r else None),
+                   camera=df["camera"].map(lambda c: t("yes") if c else t("no")))
+    for kind in [k for k in OFFICE_TYPES if k in set(df["type"])]:
+        st.subheader(t(f"office.{kind}"))
+        show_table(df[df["type"] == kind], COLUMNS, key=f"lp_table_{kind}", period_s=period)
+
+
+live_panel()
+render_instructions(own_opd, key="lp_instructions", can_complete=True)
