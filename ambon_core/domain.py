@@ -167,6 +167,9 @@ class AlertKind(StrEnum):
     WEATHER = "weather"
     CAMERA_OFFLINE = "camera_offline"
     FEED_DEGRADED = "feed_degraded"
+    CALL_WAITING = "call_waiting"  # a 112 call waited longer than calls_wait_alert_s
+    CALL_NOT_CALLED_BACK = "call_not_called_back"  # an unanswered 112 caller, no call-back
+    CALL_ABANDON_RATE = "call_abandon_rate"  # too many 112 calls unanswered in the last hour
 
 
 class Alert(_Live):

@@ -9,6 +9,7 @@ blurred by the workers before they reach Redis; nothing here shows any other pic
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -20,6 +21,7 @@ PUBLIC_ALERT_PARAMS = frozenset({
     "name", "camera", "minutes_late", "waiting", "scheduled_open", "fill", "threshold",
     "magnitude", "depth_km", "distance_km", "wilayah", "event", "area", "queue",
     "congestion", "failures", "category", "polygon", "headline",
+    "longest_s", "limit_s", "minutes", "limit_min", "share_pct", "abandoned", "calls", "limit_pct",
 })
 COORD_DECIMALS = 2  # about 1 km: the neighbourhood, not the house
 
@@ -78,3 +80,22 @@ def public_view(live: LiveState, category_label: Callable[[str], str] = category
         feeds={k: public_feed(f) for k, f in live.feeds.items()},
         heartbeats={},  # worker names, hosts and pids are not the public's business
     )
+
+
+def mask_phone(number: str | None) -> str:
+    """A caller's number as a screen may show it: the operator or area prefix only.
+
+    '081234567890' -> '0812-xxxx-xxxx', '0911-345678' (Ambon landline) -> '0911-xxxxxx',
+    '+6281234567890' -> '0812-xxxx-xxxx'; a short extension becomes all x.
+    """
+    digits = re.sub(r"\D", "", number or "")
+    if digits.startswith("62") and len(digits) >= 10:
+        digits = "0" + digits[2:]
+    if not digits:
+        return "-"
+    if len(digits) <= 4:
+        return "x" * len(digits)
+    rest = "x" * (len(digits) - 4)
+    if digits.startswith("08") and len(rest) > 4:  # mobiles are read in groups of four
+        rest = rest[:4] + "-" + rest[4:]
+    return f"{digits[:4]}-{rest}"

@@ -21,4 +21,5 @@ ALERT_PAGE = {
     "illegal_parking": "lalu_lintas", "tps_overflow": "sampah", "dumping": "sampah",
     "incident": "insiden", "earthquake": "insiden", "weather": "insiden",
     "camera_offline": "kamera", "feed_degraded": "ringkasan",
+    "call_waiting": "insiden", "call_not_called_back": "insiden", "call_abandon_rate": "insiden",
 }
