@@ -140,6 +140,7 @@ class CallBook:
     last_at: datetime | None = None
     clock_jumps: int = 0
     agent_changes: list[tuple[datetime, str, str]] = field(default_factory=list)
+    by_caller: dict[str, list[str]] = field(default_factory=dict)  # caller hash -> call ids
 
     # ---- queue events -----------------------------------------------------------
     def apply(self, ev: QueueEvent) -> str | None:
@@ -172,9 +173,12 @@ class CallBook:
             return  # the same line again, or a later queue of an answered call
         if call is None:
             number = normalise_number(ev.caller)
-            self.calls[ev.call_id] = Call(ev.call_id, ev.queue, ev.at, caller_number=number,
-                                          caller_hash=number_hash(number, self.hash_key),
-                                          caller_masked=mask_phone(number) if number else None)
+            call = Call(ev.call_id, ev.queue, ev.at, caller_number=number,
+                        caller_hash=number_hash(number, self.hash_key),
+                        caller_masked=mask_phone(number) if number else None)
+            self.calls[ev.call_id] = call
+            if call.caller_hash:
+                self.by_caller.setdefault(call.caller_hash, []).append(call.call_id)
             return
         call.outcome, call.ended_at, call.wait_s, call.dirty = WAITING, None, None, True
 
@@ -239,8 +243,9 @@ class CallBook:
     def _reached(self, caller_hash: str | None, at: datetime) -> None:
         if caller_hash is None:
             return
-        for call in self.calls.values():
-            if (call.caller_hash == caller_hash and call.unanswered and call.callback_at is None
+        for call_id in self.by_caller.get(caller_hash, ()):
+            call = self.calls.get(call_id)
+            if (call is not None and call.unanswered and call.callback_at is None
                     and call.ended_at is not None and call.ended_at <= at):
                 call.callback_at, call.caller_number, call.dirty = at, None, True
 
@@ -248,11 +253,22 @@ class CallBook:
     def prune(self, now: datetime) -> None:
         """Forget what no figure needs any more (it is in SQL); memory stays bounded."""
         cut = now - self.keep
+        for call in self.calls.values():
+            if call.outcome == WAITING and call.entered_at < cut:  # its exit line never came
+                call.outcome, call.ended_at, call.dirty = LOST, call.entered_at, True
         self.calls = {k: c for k, c in self.calls.items()
-                      if c.outcome == WAITING or (c.decided_at or c.entered_at) >= cut}
+                      if c.dirty or (c.decided_at or c.ended_at or c.entered_at) >= cut}
+        self.reindex()
         self.sessions = [s for s in self.sessions if s.end is None or s.end >= cut]
         self.answering = [a for a in self.answering if a[0] >= cut]
         self.ring_no_answer = [t for t in self.ring_no_answer if t >= cut]
+
+    def reindex(self) -> None:
+        """Rebuild the caller index (after loading or pruning)."""
+        self.by_caller = {}
+        for call in self.calls.values():
+            if call.caller_hash:
+                self.by_caller.setdefault(call.caller_hash, []).append(call.call_id)
 
     def take_dirty(self) -> list[Call]:
         """Calls changed since the last call of this (to be stored)."""

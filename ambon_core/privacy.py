@@ -12,9 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from ambon_core.domain import Alert, AlertKind, CameraState, FeedStatus, Incident
-from ambon_core.store import LiveState
+
+if TYPE_CHECKING:  # the store imports the call figures, which mask numbers with this module
+    from ambon_core.store import LiveState
 
 # Alert parameters that name places, counts or public warnings, nothing personal.
 PUBLIC_ALERT_PARAMS = frozenset({
@@ -79,6 +82,7 @@ def public_view(live: LiveState, category_label: Callable[[str], str] = category
         cameras={k: public_camera(c) for k, c in live.cameras.items()},
         feeds={k: public_feed(f) for k, f in live.feeds.items()},
         heartbeats={},  # worker names, hosts and pids are not the public's business
+        calls=live.calls.counts_only() if live.calls is not None else None,  # no numbers at all
     )
 
 
