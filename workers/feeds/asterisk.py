@@ -76,7 +76,8 @@ CDR_DISPOSITIONS = frozenset({"ANSWERED", "NO ANSWER", "BUSY", "FAILED", "CONGES
 CDR_DATE = "%Y-%m-%d %H:%M:%S"
 MAX_LINE_BYTES = 4096
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_DIGIT_RUN = re.compile(r"\+?\d[\d\- ]{4,}\d")
+_DIGIT_RUN = re.compile(r"\+?\d{3,}(?:[- ]\d{3,})*")  # not dates: their groups are shorter
+_CLID = re.compile(r'"*[^",<]*"*\s*<[^>]*>')  # a callerid: "Name" <number>
 _ID = re.compile(r"1\d{9}(\.\d+)?|[A-Za-z]*")  # a Unix time / uniqueid, NONE, REALTIME
 
 
@@ -85,7 +86,10 @@ _EVENT_ATTRS = frozenset(QueueEvent.__dataclass_fields__) - {"at", "call_id", "q
 
 def mask_digits(text: str) -> str:
     """Every run of 6+ digits (a phone number, also a landline) shown as its first 4 + x."""
-    return _DIGIT_RUN.sub(lambda m: m.group(0)[:4] + re.sub(r"\d", "x", m.group(0)[4:]), text)
+    def hide(m: re.Match[str]) -> str:
+        run = m.group(0)
+        return run if sum(c.isdigit() for c in run) < 6 else run[:4] + re.sub(r"\d", "x", run[4:])
+    return _DIGIT_RUN.sub(hide, text)
 
 
 def _decode(raw: bytes) -> str:
@@ -219,7 +223,8 @@ def parse_cdr_csv(lines: Iterable[tuple[int, bytes]], zone: tzinfo) -> ParseResu
             row = next(csv.reader(io.StringIO(text), strict=True))
         except (csv.Error, RecordError, StopIteration) as exc:
             field = exc.field if isinstance(exc, RecordError) else "row"
-            result.rejects.append(Reject(f"line {number}", mask_digits(text)[:500], field,
+            result.rejects.append(Reject(f"line {number}", mask_digits(_CLID.sub(
+                "[disembunyikan]", text))[:500], field,
                                          getattr(exc, "reason", f"not CSV: {exc}")))
             continue
         try:

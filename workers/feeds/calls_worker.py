@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from ambon_core.call_figures import CallRules
 from ambon_core.settings import DATA_DIR, Settings
 from workers.base import LoopWorker
-from workers.feeds.calls_ingest import CallSource, CallsIngest
+from workers.feeds.calls_ingest import CallsIngest, CallSource
 
 log = logging.getLogger(__name__)
 SIM_DIR = DATA_DIR / "runtime" / "sim" / "callcentre"  # where the simulated 112 centre writes

@@ -135,9 +135,10 @@ def follow(path: Path | str, state: TailState | None,
         else:
             size = path.stat().st_size
             same_inode = os.stat(path).st_ino == state.inode
-            note = (f"{path.name} truncated (rewritten in place, now {size} bytes): reading from 0"
-                    if same_inode else f"{path.name} rotated and the old file is gone: lines "
-                    f"after byte {state.offset} of it were not read")
+            note = (f"{path.name} truncated or replaced (its first bytes changed, now {size} "
+                    f"bytes): reading from 0; what the old one had after byte {state.offset} "
+                    "was not read" if same_inode else f"{path.name} rotated and the old file is "
+                    f"gone: lines after byte {state.offset} of it were not read")
         state = _fresh(path)
         yield Chunk([], state, [note])
     elif path.stat().st_size < state.offset:
