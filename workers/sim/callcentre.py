@@ -105,8 +105,9 @@ def simulate_day(seed: int, day: date, pbx_zone: ZoneInfo = WIT) -> SimDay:
     for member, start, end, (b0, b1) in agents:
         out.queue_log += [(start, f"{start}|NONE|{QUEUE}|{member}|ADDMEMBER|"),
                           (b0, f"{b0}|NONE|{QUEUE}|{member}|PAUSE|Istirahat"),
-                          (b1, f"{b1}|NONE|{QUEUE}|{member}|UNPAUSE|"),
-                          (end - 1, f"{end - 1}|NONE|{QUEUE}|{member}|REMOVEMEMBER|")]
+                          (b1, f"{b1}|NONE|{QUEUE}|{member}|UNPAUSE|")]
+        if end < day_start + 86400:  # the night shift works on past midnight
+            out.queue_log.append((end - 1, f"{end - 1}|NONE|{QUEUE}|{member}|REMOVEMEMBER|"))
     free = {m: 0 for m, *_ in agents}
     arrivals = []
     for hour, rate in enumerate(HOURLY_RATE):
