@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import statistics
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -47,3 +47,42 @@ def test_a_simulated_day_read_back_is_exact(day, tmp_path, store, engine, sessio
             and cut - c.decided > 600]
     assert fig.callbacks_late == len(late)
     assert fig.waiting_now == 0 and fig.agents_now > 0
+
+
+def test_the_simulated_city_writes_the_112_files_and_the_worker_reads_them(
+        tmp_path, settings, redis_client, session, monkeypatch):
+    """`make run`: the feed simulator hosts the 112 centre; the calls worker follows its files."""
+    import os
+    import subprocess
+    import sys
+    import time as time_mod
+
+    from sqlalchemy import func, select
+
+    from ambon_core.models import CallRecord
+    from ambon_core.settings import ROOT, get_settings
+    from workers.feeds.calls_worker import CallsWorker
+
+    folder = tmp_path / "callcentre"
+    env = {**os.environ, "SIM_ENABLED": "true"}
+    sim = subprocess.Popen([sys.executable, "-m", "workers.sim.feeds", "--port", "0",
+                            "--calls-dir", str(folder), "--speed", "1",
+                            "--start", "2026-12-01T21:00:00"], cwd=ROOT, env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = datetime.now(UTC) + timedelta(seconds=60)
+        log = folder / "queue_log"
+        while not (log.exists() and "ENTERQUEUE" in log.read_text()):
+            assert sim.poll() is None and datetime.now(UTC) < deadline, "no 112 lines written"
+            time_mod.sleep(0.2)  # polling the file for the condition, not waiting it out
+    finally:
+        sim.terminate()
+        sim.wait(timeout=10)
+    monkeypatch.setenv("CALLS_QUEUE_LOG", str(log))
+    monkeypatch.setenv("CALLS_CDR_CSV", str(folder / "Master.csv"))
+    get_settings.cache_clear()
+    worker = CallsWorker(get_settings())
+    worker.run_once()
+    assert worker.store.call_figures() is not None
+    assert session.scalar(select(func.count()).select_from(CallRecord)) > 20  # 00:00-21:00 WIT
+    assert worker.store.heartbeat("calls") is not None

@@ -13,12 +13,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ambon_core.call_figures import CallRules
-from ambon_core.settings import DATA_DIR, Settings
+from ambon_core.settings import Settings
 from workers.base import LoopWorker
 from workers.feeds.calls_ingest import CallsIngest, CallSource
 
 log = logging.getLogger(__name__)
-SIM_DIR = DATA_DIR / "runtime" / "sim" / "callcentre"  # where the simulated 112 centre writes
 
 
 def rules_from(settings: Settings) -> CallRules:
@@ -34,7 +33,9 @@ def sources_from(settings: Settings) -> list[CallSource]:
     """The files to follow: the configured ones, else the simulator's when the sim runs."""
     queue_log, cdr = settings.calls_queue_log, settings.calls_cdr_csv
     if queue_log is None and cdr is None and settings.sim_enabled:
-        queue_log, cdr = SIM_DIR / "queue_log", SIM_DIR / "Master.csv"
+        from workers.sim.callcentre import SIM_CALLS_DIR  # the simulated city's 112 centre
+
+        queue_log, cdr = SIM_CALLS_DIR / "queue_log", SIM_CALLS_DIR / "Master.csv"
     return ([CallSource("asterisk-queue-log", queue_log, "queue_log")] if queue_log else []) + \
         ([CallSource("asterisk-cdr", cdr, "cdr")] if cdr else [])
 

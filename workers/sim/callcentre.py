@@ -21,6 +21,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 WIT = ZoneInfo("Asia/Jayapura")
+SIM_CALLS_DIR = Path(__file__).resolve().parents[2] / "data" / "runtime" / "sim" / "callcentre"
 QUEUE = "112"
 # calls per hour of the day (WIT): daytime errands, an evening peak, conflict at night
 HOURLY_RATE = (7, 6, 5, 4, 3, 3, 4, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7, 8, 9, 10, 10, 10, 9, 8)
