@@ -77,6 +77,7 @@ CDR_DATE = "%Y-%m-%d %H:%M:%S"
 MAX_LINE_BYTES = 4096
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DIGIT_RUN = re.compile(r"\+?\d{3,}(?:[- ]\d{3,})*")  # not dates: their groups are shorter
+_UNIX_TIME = re.compile(r"\d{9,11}(\.\d+)?")
 _CLID = re.compile(r'"*[^",<]*"*\s*<[^>]*>')  # a callerid: "Name" <number>
 _ID = re.compile(r"1\d{9}(\.\d+)?|[A-Za-z]*")  # a Unix time / uniqueid, NONE, REALTIME
 
@@ -114,8 +115,10 @@ def _number(value: str, kind: str, name: str) -> int | float | str | None:
 
 
 def _timestamp(value: str) -> datetime:
+    if value.isdigit() and 9 <= len(value) <= 11:  # the usual case, without a regex
+        return datetime.fromtimestamp(int(value), UTC)
     head = value.strip()
-    if not re.fullmatch(r"\d{9,11}(\.\d+)?", head):
+    if not _UNIX_TIME.fullmatch(head):
         raise RecordError("time", f"{head[:24]!r} is not a Unix timestamp")
     return datetime.fromtimestamp(float(head), UTC)
 

@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from ambon_core.calls import WAITING, Call, CallBook, CdrRecord, QueueEvent, number_hash
@@ -50,16 +50,19 @@ def _save_offset(session: Session, source: str, state: TailState) -> None:
 
 
 def _save_calls(session: Session, source: str, calls: Sequence[Call]) -> None:
+    """Upsert by uniqueid, as bulk INSERT / UPDATE-by-key statements (a catch-up writes
+    millions of rows; the ORM's one object per row would be the bottleneck)."""
     for batch in _chunks(calls):
-        rows = {r.call_id: r for r in session.scalars(
-            select(CallRecord).where(CallRecord.call_id.in_([c.call_id for c in batch])))}
-        for call in batch:
-            row = rows.get(call.call_id)
-            if row is None:
-                row = CallRecord(call_id=call.call_id, source=source)
-                session.add(row)
-            for name in _CALL_FIELDS:
-                setattr(row, name, getattr(call, name))
+        known = dict(session.execute(select(CallRecord.call_id, CallRecord.id).where(
+            CallRecord.call_id.in_([c.call_id for c in batch]))).tuples().all())
+        values = [{name: getattr(c, name) for name in _CALL_FIELDS} | {"call_id": c.call_id}
+                  for c in batch]
+        new = [v | {"source": source} for v in values if v["call_id"] not in known]
+        old = [v | {"id": known[v["call_id"]]} for v in values if v["call_id"] in known]
+        if new:
+            session.execute(insert(CallRecord), new)
+        if old:
+            session.execute(update(CallRecord), old)
 
 
 def _save_agent_events(session: Session, changes: Sequence[tuple[datetime, str, str]]) -> None:
