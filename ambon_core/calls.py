@@ -19,8 +19,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from ambon_core.privacy import mask_phone
-
 ANSWERED, WAITING, LOST = "answered", "waiting", "lost"
 # Left the queue without an agent: the caller hung up, the queue timed out / emptied / a key.
 UNANSWERED = {"ABANDON": "abandoned", "EXITWITHTIMEOUT": "timeout", "EXITEMPTY": "empty",
@@ -109,6 +107,25 @@ class AgentSession:
     start: datetime
     end: datetime | None = None
     paused: bool = False
+
+
+def mask_phone(number: str | None) -> str:
+    """A caller's number as a screen may show it: the operator or area prefix only.
+
+    '081234567890' -> '0812-xxxx-xxxx', '0911-345678' (Ambon landline) -> '0911-xxxxxx',
+    '+6281234567890' -> '0812-xxxx-xxxx'; a short extension becomes all x.
+    """
+    digits = re.sub(r"\D", "", number or "")
+    if digits.startswith("62") and len(digits) >= 10:
+        digits = "0" + digits[2:]
+    if not digits:
+        return "-"
+    if len(digits) <= 4:
+        return "x" * len(digits)
+    rest = "x" * (len(digits) - 4)
+    if digits.startswith("08") and len(rest) > 4:  # mobiles are read in groups of four
+        rest = rest[:4] + "-" + rest[4:]
+    return f"{digits[:4]}-{rest}"
 
 
 def normalise_number(raw: str | None) -> str | None:

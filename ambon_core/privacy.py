@@ -9,15 +9,11 @@ blurred by the workers before they reach Redis; nothing here shows any other pic
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from ambon_core.domain import Alert, AlertKind, CameraState, FeedStatus, Incident
-
-if TYPE_CHECKING:  # the store imports the call figures, which mask numbers with this module
-    from ambon_core.store import LiveState
+from ambon_core.store import LiveState
 
 # Alert parameters that name places, counts or public warnings, nothing personal.
 PUBLIC_ALERT_PARAMS = frozenset({
@@ -85,21 +81,3 @@ def public_view(live: LiveState, category_label: Callable[[str], str] = category
         calls=live.calls.counts_only() if live.calls is not None else None,  # no numbers at all
     )
 
-
-def mask_phone(number: str | None) -> str:
-    """A caller's number as a screen may show it: the operator or area prefix only.
-
-    '081234567890' -> '0812-xxxx-xxxx', '0911-345678' (Ambon landline) -> '0911-xxxxxx',
-    '+6281234567890' -> '0812-xxxx-xxxx'; a short extension becomes all x.
-    """
-    digits = re.sub(r"\D", "", number or "")
-    if digits.startswith("62") and len(digits) >= 10:
-        digits = "0" + digits[2:]
-    if not digits:
-        return "-"
-    if len(digits) <= 4:
-        return "x" * len(digits)
-    rest = "x" * (len(digits) - 4)
-    if digits.startswith("08") and len(rest) > 4:  # mobiles are read in groups of four
-        rest = rest[:4] + "-" + rest[4:]
-    return f"{digits[:4]}-{rest}"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ambon_core.privacy import mask_phone
+from ambon_core.calls import mask_phone
 from workers.feeds.asterisk import parse_cdr_csv, parse_generic_csv, parse_queue_log
 
 REAL = Path(__file__).parent / "fixtures" / "real" / "asterisk"

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ambon_core.calls import WAITING, Call, CallBook, CdrRecord, QueueEvent, number_hash
 from ambon_core.domain import utcnow
 from ambon_core.models import CallAgentEvent, CallCdr, CallFeedOffset, CallRecord
+from ambon_core.spool import history_op
 from workers.feeds.tail import TailState
 
 AGENT_REPLAY = timedelta(days=7)  # agents logged in longer than this are assumed gone
@@ -130,3 +131,27 @@ def load_book(session: Session, book: CallBook, now: datetime) -> CallBook:
         if call.outcome == "answered" and call.answered_at and call.agent:
             book.answering.append((call.answered_at, call.agent))
     return book
+
+
+# ---- the same upserts as a history operation (spooled while SQL is away) -----------------
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def call_payload(source: str, calls: Sequence[Call]) -> dict:
+    """Changed calls as a JSON-able payload for :func:`_call_records` (the feed-registry path)."""
+    return {"source": source, "calls": [
+        {"call_id": c.call_id, **{n: getattr(c, n) for n in _CALL_FIELDS}} for c in calls]}
+
+
+@history_op("call_records")
+def _call_records(session: Session, payload: dict) -> None:
+    """Upsert calls by uniqueid: replaying the spool, or a re-read log, counts nothing twice."""
+    calls = []
+    for item in payload["calls"]:
+        call = Call(item["call_id"], item["queue"], _when(item["entered_at"]), dirty=False)
+        for name in _CALL_FIELDS:
+            value = item.get(name)
+            setattr(call, name, _when(value) if name.endswith("_at") else value)
+        calls.append(call)
+    _save_calls(session, payload["source"], calls)
