@@ -80,4 +80,3 @@ def public_view(live: LiveState, category_label: Callable[[str], str] = category
         heartbeats={},  # worker names, hosts and pids are not the public's business
         calls=live.calls.counts_only() if live.calls is not None else None,  # no numbers at all
     )
-
