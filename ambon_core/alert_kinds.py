@@ -22,7 +22,7 @@ from typing import Literal
 
 from ambon_core.domain import AlertKind
 
-Worker = Literal["cameras", "status", "feeds"]
+Worker = Literal["cameras", "status", "feeds", "calls"]
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class AlertSpec:
     """What one alert kind is, who owns it, and where it goes."""
 
     owner: str | None  # registry OPD code; None: set by the raise site (incident category,
-    # the office's own OPD for office_late)
+    # the office's own OPD for office_late, the CALLS_OPD setting for the 112 centre's)
     page: str  # the page that shows it (components.nav.PAGES key)
     public_params: frozenset[str]  # params the public wall may show (privacy.public_alert)
     fiware: tuple[str, str] | None  # FIWARE Alert (category, subCategory) in the open data
@@ -82,6 +82,16 @@ ALERT_SPECS: dict[AlertKind, AlertSpec] = {
     AlertKind.FEED_DEGRADED: AlertSpec(
         "kominfo", "ringkasan", _p("name", "failures"), None, "feeds",
         "at the feed's next successful poll"),
+    AlertKind.CALL_WAITING: AlertSpec(
+        None, "insiden", _p("longest_s", "limit_s", "calls"), ("security", "emergencyCallWaiting"),
+        "calls", "when no 112 call has waited longer than CALLS_WAIT_ALERT_S"),
+    AlertKind.CALL_NOT_CALLED_BACK: AlertSpec(
+        None, "insiden", _p("minutes", "limit_min"), ("security", "emergencyCallAbandoned"),
+        "calls", "when the abandoned caller is called back (or calls again and is answered)"),
+    AlertKind.CALL_ABANDON_RATE: AlertSpec(
+        None, "insiden", _p("share_pct", "abandoned", "calls", "limit_pct"),
+        ("security", "emergencyCallAbandonRate"), "calls",
+        "when the abandoned share of the last hour is back under CALLS_ABANDON_PCT"),
 }
 
 

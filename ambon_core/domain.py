@@ -216,6 +216,9 @@ class AlertKind(StrEnum):
     CAMERA_OFFLINE = "camera_offline"
     FEED_DEGRADED = "feed_degraded"
     OFFICE_LATE = "office_late"  # a service office other than a puskesmas not open on time
+    CALL_WAITING = "call_waiting"  # a 112 call waited longer than calls_wait_alert_s
+    CALL_NOT_CALLED_BACK = "call_not_called_back"  # an unanswered 112 caller, no call-back
+    CALL_ABANDON_RATE = "call_abandon_rate"  # too many 112 calls unanswered in the last hour
 
 
 class Alert(_Live):

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     Float,
     ForeignKey,
@@ -321,3 +322,68 @@ class AckLinkUse(Base):
     message_key: Mapped[str] = mapped_column(String(80), primary_key=True)
     instruction_id: Mapped[int]
     used_at: Mapped[datetime]
+class CallRecord(Base):
+    """One call through the 112 queue (Asterisk queue_log). The caller's number is kept
+    only while a call-back is owed (unanswered, not yet reached); matching uses a keyed hash."""
+
+    __tablename__ = "call_record"
+    __table_args__ = (Index("ix_call_record_entered", "entered_at"),
+                      Index("ix_call_record_outcome_entered", "outcome", "entered_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(String(40))
+    queue: Mapped[str] = mapped_column(String(80))
+    entered_at: Mapped[datetime]
+    outcome: Mapped[str] = mapped_column(String(12))  # waiting|answered|abandoned|timeout|empty|key|lost
+    caller_hash: Mapped[str | None] = mapped_column(String(24), index=True)
+    caller_masked: Mapped[str | None] = mapped_column(String(32))
+    caller_number: Mapped[str | None] = mapped_column(String(32))
+    answered_at: Mapped[datetime | None]
+    hold_s: Mapped[float | None] = mapped_column(Float)
+    wait_s: Mapped[float | None] = mapped_column(Float)
+    ended_at: Mapped[datetime | None]
+    talk_s: Mapped[int | None]
+    agent: Mapped[str | None] = mapped_column(String(80))
+    callback_at: Mapped[datetime | None]
+
+
+class CallAgentEvent(Base):
+    """An agent logged in/off or paused (queue_log), to rebuild who was on duty."""
+
+    __tablename__ = "call_agent_event"
+    __table_args__ = (Index("ix_call_agent_event_key", "agent", "at", "event", unique=True),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    agent: Mapped[str] = mapped_column(String(80))
+    event: Mapped[str] = mapped_column(String(24))
+
+
+class CallCdr(Base):
+    """One CDR (Master.csv) row, numbers only as keyed hashes (for call-backs)."""
+
+    __tablename__ = "call_cdr"
+    __table_args__ = (Index("ix_call_cdr_start", "start"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cdr_key: Mapped[str] = mapped_column(String(64), unique=True)
+    start: Mapped[datetime]
+    answer: Mapped[datetime | None]
+    end: Mapped[datetime]
+    disposition: Mapped[str] = mapped_column(String(12))
+    billsec: Mapped[int] = mapped_column(default=0)
+    src_hash: Mapped[str | None] = mapped_column(String(24))
+    dst_hash: Mapped[str | None] = mapped_column(String(24))
+
+
+class CallFeedOffset(Base):
+    """Where reading an append-only call file stopped; saved with what was read from it."""
+
+    __tablename__ = "call_feed_offset"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(80), unique=True)
+    path: Mapped[str] = mapped_column(String(500))
+    inode: Mapped[int] = mapped_column(BigInteger)
+    head_hash: Mapped[str] = mapped_column(String(32))
+    head_len: Mapped[int]
+    offset: Mapped[int] = mapped_column(BigInteger)
+    line: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime]

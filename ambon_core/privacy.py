@@ -111,4 +111,5 @@ def public_view(live: LiveState, category_label: Callable[[str], str] = category
         cameras={k: public_camera(c) for k, c in live.cameras.items()},
         feeds={k: public_feed(f) for k, f in live.feeds.items()},
         puskesmas=dict(live.puskesmas), tps=dict(live.tps), attendance=dict(live.attendance),
+        calls=live.calls.counts_only() if live.calls is not None else None,  # no numbers at all
         read_at=live.read_at)

@@ -120,6 +120,24 @@ class Settings(BaseSettings):
                                       "shown (and audited) as failing; it keeps retrying.")
     instruction_photo_max_kb: int = Field(5120, gt=0, description="Largest completion photo.")
 
+    calls_queue_log: Path | None = Field(None, description="Asterisk queue_log to follow "
+                                         "(append-only; rotation and truncation survive).")
+    calls_cdr_csv: Path | None = Field(None, description="Asterisk cdr-csv/Master.csv to follow "
+                                       "(call-backs to callers who were not answered).")
+    calls_pbx_timezone: str = Field("Asia/Jayapura", description="Zone of Master.csv times "
+                                    "(UTC when cdr.conf has usegmtime=yes).")
+    calls_wait_alert_s: float = Field(20, gt=0, description="Alert when a 112 call waits "
+                                      "longer than this unanswered (seconds).")
+    calls_callback_min: float = Field(10, gt=0, description="Alert when an unanswered caller "
+                                      "is not called back within this many minutes.")
+    calls_abandon_share_max: float = Field(0.05, ge=0, le=1, description="Alert when the "
+                                           "unanswered share of the last hour is above this.")
+    calls_shifts: str = Field("07-15,15-23,23-07", pattern=r"^\d{2}-\d{2}(,\d{2}-\d{2})*$",
+                              description="Shifts of the 112 centre, WIT hours.")
+    calls_opd: str = Field("kominfo", description="OPD that owns the 112 call-centre alerts.")
+    calls_number_key: str = Field("", description="Key of the hash that matches call-backs to "
+                                  "callers (default: session_secret).")
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

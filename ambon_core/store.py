@@ -26,6 +26,9 @@ P:meta:rebuilt_at              string    when live state was last rebuilt from S
 P:holiday                      hash      'YYYY-MM-DD' (city-wide) or 'YYYY-MM-DD:<puskesmas id>'
                                          -> reason; days a puskesmas is closed on purpose
                                          (FHIR HealthcareService.notAvailable, feeds worker)
+P:calls:figures                string    CallFigures JSON of the 112 call centre (calls
+                                         worker): waiting now, today, hourly, shifts; callers
+                                         only as masked numbers, in the call-back list
 =============================  ========  ====================================================
 
 Every JSON value carries ``updated_at``. Writes of one entity are one MULTI/EXEC
@@ -43,6 +46,7 @@ from typing import TypeVar
 import redis
 from pydantic import BaseModel, ValidationError
 
+from ambon_core.call_figures import CallFigures
 from ambon_core.domain import (
     Alert,
     Attendance,
@@ -103,6 +107,7 @@ class LiveState:
     offices: dict[str, ServiceOfficeState] = field(default_factory=dict)
     office_attendance: dict[str, OfficeAttendance] = field(default_factory=dict)
     read_at: datetime = field(default_factory=utcnow)
+    calls: CallFigures | None = None
 
 
 def _decode(model: type[M], raw: bytes | str | None, where: str) -> M | None:
@@ -139,6 +144,9 @@ class Store:
 
     def key_stream(self, name: str) -> str:
         return f"{self.p}:stream:{name}"
+
+    def key_calls(self) -> str:
+        return f"{self.p}:calls:figures"
 
     # ---- writers ---------------------------------------------------------------
     def put(self, *states: BaseModel, history: bool = False) -> None:
@@ -185,6 +193,13 @@ class Store:
         raw = self.r.get(self.key_heartbeat(worker))
         return Heartbeat.model_validate_json(raw) if raw is not None else None
 
+    def put_call_figures(self, figures: CallFigures) -> None:
+        """Replace the 112 call-centre figures (one value: a reader never sees half of it)."""
+        self.r.set(self.key_calls(), figures.model_dump_json())
+
+    def call_figures(self) -> CallFigures | None:
+        return _decode(CallFigures, self.r.get(self.key_calls()), "calls:figures")
+
     def put_snapshot(self, camera_id: str, jpeg: bytes, ttl_s: int = 60) -> None:
         """Store a camera's latest snapshot. Callers pass only blurred frames."""
         self.r.set(self.key_snapshot(camera_id), jpeg, ex=ttl_s)
@@ -216,7 +231,8 @@ class Store:
         for name in names:
             pipe.hgetall(self.key_state(name))
         pipe.eval(_HEARTBEATS_LUA, 1, f"{self.p}:workers", f"{self.p}:hb:")
-        *hashes, flat_hb = pipe.execute()
+        pipe.get(self.key_calls())
+        *hashes, flat_hb, calls = pipe.execute()
         parsed = {}
         for name, raw in zip(names, hashes, strict=True):
             model = next(m for m, (n, _) in _ENTITIES.items() if n == name)
@@ -228,7 +244,8 @@ class Store:
                          tps=parsed["tps"], incidents=parsed["incident"],
                          alerts=parsed["alert"], feeds=parsed["feed"],
                          attendance=parsed["attendance"], heartbeats=heartbeats,
-                         offices=parsed["office"], office_attendance=parsed["office_attendance"])
+                         offices=parsed["office"], office_attendance=parsed["office_attendance"],
+                         calls=_decode(CallFigures, calls, "calls:figures"))
 
     def get(self, model: type[M], entity_id: str) -> M | None:
         """One entity's live state, or None."""

@@ -299,6 +299,51 @@ TEXT: dict[str, dict[str, str]] = {
               "{waiting} warga menunggu",
         "en": "{name} not open yet (due {scheduled_open}, {minutes_late} min late), "
               "{waiting} people waiting"},
+    # ---- 112 call centre (issue 18) ----
+    "calls.title": {"id": "Call Center 112", "en": "112 call centre"},
+    "calls.none": {"id": "Belum ada data panggilan 112", "en": "No 112 call data yet"},
+    "calls.tile": {"id": "Panggilan 112 tak terjawab hari ini", "en": "Unanswered 112 calls today"},
+    "calls.tile_caption": {"id": "dari {calls} panggilan · {waiting} menunggu · {late} belum "
+                                 "ditelepon balik",
+                           "en": "of {calls} calls · {waiting} waiting · {late} not called back"},
+    "calls.waiting": {"id": "Menunggu sekarang", "en": "Waiting now"},
+    "calls.longest": {"id": "terlama {age}", "en": "longest {age}"},
+    "calls.today": {"id": "Panggilan hari ini", "en": "Calls today"},
+    "calls.answered_share": {"id": "terjawab", "en": "answered"},
+    "calls.abandoned": {"id": "Tak terjawab hari ini", "en": "Unanswered today"},
+    "calls.abandoned_after": {"id": "menutup setelah {age} (median)",
+                              "en": "hung up after {age} (median)"},
+    "calls.answer_time": {"id": "Waktu jawab (median)", "en": "Time to answer (median)"},
+    "calls.agents": {"id": "Petugas aktif", "en": "Agents on duty"},
+    "calls.paused": {"id": "{n} istirahat", "en": "{n} on a break"},
+    "calls.callbacks": {"id": "Belum ditelepon balik: {n}", "en": "Not called back: {n}"},
+    "calls.chart_title": {"id": "Panggilan per jam hari ini", "en": "Calls per hour today"},
+    "calls.chart.answered": {"id": "Terjawab", "en": "Answered"},
+    "calls.chart.abandoned": {"id": "Tak terjawab", "en": "Unanswered"},
+    "calls.chart.agents": {"id": "Petugas", "en": "Agents"},
+    "calls.chart.hour": {"id": "Jam (WIT)", "en": "Hour (WIT)"},
+    "calls.chart.calls": {"id": "Panggilan", "en": "Calls"},
+    "calls.col.number": {"id": "Nomor (disamarkan)", "en": "Number (masked)"},
+    "calls.col.left": {"id": "Menutup", "en": "Hung up"},
+    "calls.col.waited": {"id": "Menunggu", "en": "Waited"},
+    "calls.col.shift": {"id": "Shift", "en": "Shift"},
+    "calls.col.calls": {"id": "Panggilan", "en": "Calls"},
+    "calls.col.answered": {"id": "Terjawab", "en": "Answered"},
+    "calls.col.abandoned": {"id": "Tak terjawab", "en": "Unanswered"},
+    "calls.col.answer_median": {"id": "Waktu jawab", "en": "Time to answer"},
+    "calls.clock_jumps": {"id": "Jam PBX mundur {n}× hari ini (tercatat di dead letter)",
+                          "en": "PBX clock went back {n}× today (on record in the dead letters)"},
+    "alert.call_waiting": {"id": "{waiting} panggilan 112 menunggu lebih dari {limit_s} dtk "
+                                 "(terlama {longest_s} dtk)",
+                           "en": "{waiting} 112 call(s) waiting over {limit_s} s "
+                                 "(longest {longest_s} s)"},
+    "alert.call_not_called_back": {"id": "Penelepon 112 tak terjawab belum ditelepon balik "
+                                         "({minutes} mnt)",
+                                   "en": "Unanswered 112 caller not called back ({minutes} min)"},
+    "alert.call_abandon_rate": {"id": "{share_pct}% panggilan 112 tak terjawab dalam 1 jam "
+                                      "terakhir ({abandoned} dari {calls})",
+                                "en": "{share_pct}% of 112 calls unanswered in the last hour "
+                                      "({abandoned} of {calls})"},
 }
 
 

@@ -10,6 +10,7 @@ from components import data, maps
 from components.actions_ui import render_instructions
 from components.alerts import render_alert_list
 from components.authz import require_page
+from components.calls_panel import render_calls_panel
 from components.city_map import render_deck
 from components.details import incident_detail
 from components.export_ui import open_data_download
@@ -65,6 +66,7 @@ def live_panel() -> None:
             kpi(t(f"severity.{sev}"), int((df["severity"] == sev).sum()))
     with cols[3]:
         kpi(t("inc.oldest_open"), age_text(df["age_s"].max() if len(df) else None, lang()))
+    render_calls_panel(live.calls, key="calls_panel")
     left, right = st.columns([3, 2])
     warnings = [a for a in live.alerts.values()
                 if a.kind in {AlertKind.EARTHQUAKE, AlertKind.WEATHER}]

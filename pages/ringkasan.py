@@ -6,6 +6,7 @@ from components import data
 from components.actions_ui import render_instructions
 from components.alerts import render_alert_list
 from components.authz import require_page
+from components.calls_panel import render_calls_tile
 from components.city_map import render_city_map
 from components.export_ui import open_data_download
 from components.fmt import age_text
@@ -27,7 +28,7 @@ def live_panel() -> None:
     if live is None:
         return
     k = kpis(live, data.registry())
-    tiles = st.columns(6)
+    tiles = st.columns(7)
     offices = office_counts(live, data.registry())  # every service office, puskesmas included
     with tiles[0]:
         kpi(t("kpi.offices_open"), offices["buka"], f"{t('kpi.pkm_closed')}: {offices['tutup']}")
@@ -45,6 +46,8 @@ def live_panel() -> None:
             else None)
     with tiles[5]:
         kpi(t("kpi.cameras_online"), f"{k.cameras_online}/{k.cameras_total}")
+    with tiles[6]:
+        render_calls_tile(live.calls)
     left, right = st.columns([3, 2])
     with left:
         render_city_map(live, data.registry(), key="overview_map", height=height)

@@ -15,6 +15,7 @@ from workers.base import LoopWorker
 LOOP_WORKERS: dict[str, str] = {
     "status": "workers.site_status:SiteStatusWorker",
     "feeds": "workers.feeds.worker:FeedWorker",
+    "calls": "workers.feeds.calls_worker:CallsWorker",
     "cameras": "workers.camera.worker:CameraWorker",
     "notifier": "workers.notifier:NotifierWorker",
 }

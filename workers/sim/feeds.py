@@ -206,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--start", default="now", help="now or an ISO datetime (naive = WIT)")
     p.add_argument("--registry", default=None, help="registry file (default: settings)")
     p.add_argument("--log-level", default="INFO")
+    p.add_argument("--calls-dir", default=None, help="where the simulated 112 centre writes its "
+                   "queue_log and Master.csv (default data/runtime/sim/callcentre; 'none': off)")
     args = p.parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from pathlib import Path
@@ -217,6 +219,10 @@ def main(argv: list[str] | None = None) -> int:
     start = start if start.tzinfo else start.replace(tzinfo=world.WIT)
     sim = FeedSim(registry, args.seed, args.speed, start)
     server = serve(sim, args.host, args.port)
+    if args.calls_dir != "none":
+        from workers.sim.callcentre import SIM_CALLS_DIR, CallCentreWriter
+
+        CallCentreWriter(Path(args.calls_dir or SIM_CALLS_DIR), args.seed, sim.now).start()
     LOG.info("serving sim feeds on http://%s:%d (speed %.0fx, seed %d, start %s)", args.host,
              server.server_address[1], args.speed, args.seed, sim.start.isoformat())
     try:
