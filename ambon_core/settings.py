@@ -179,4 +179,5 @@ def camera_settings() -> CameraSettings:
         err = exc.errors()[0]
         field = str(err["loc"][0]) if err["loc"] else "?"
         var = field if field.isupper() else f"CAMERA_{field.upper()}"
-        raise ValueError(f"{var}={err.get('input')!r}: {err['msg']}.") from None
+        msg = err['msg'].removeprefix('Value error, ')
+        raise ValueError(f"{var}={err.get('input')!r}: {msg}.") from None
