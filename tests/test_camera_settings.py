@@ -54,3 +54,18 @@ def test_no_camera_module_reads_the_environment_itself() -> None:
             continue
         text = path.read_text()
         assert "os.environ.get(" not in text and "os.environ[" not in text, path.name
+
+
+def test_the_camera_worker_process_refuses_a_bad_value_in_one_line(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from ambon_core.settings import ROOT
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CAMERA_QUEUE_LONG": "sepuluh"}
+    res = subprocess.run([sys.executable, "-m", "workers", "worker", "cameras", "--once"], cwd=ROOT,
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2
+    assert res.stderr.strip().splitlines()[-1] == (
+        "error: CAMERA_QUEUE_LONG='sepuluh': 'sepuluh' is not a whole number.")
