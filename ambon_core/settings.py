@@ -160,11 +160,18 @@ def get_settings() -> Settings:
 def _whole_number(value: object) -> object:
     """Accept ``10`` and ``"10.0"`` for a count; refuse ``"10.5"`` in one sentence."""
     if isinstance(value, str) and value.strip():
-        number = float(value)
+        try:
+            number = float(value)
+        except ValueError:
+            number = float("nan")
         if not number.is_integer():
             raise ValueError(f"'{value}' is not a whole number")
         return int(number)
     return value
+
+
+class SettingsError(ValueError):
+    """A setting has a bad value; the message names the variable in one sentence."""
 
 
 class CameraSettings(BaseSettings):
@@ -244,4 +251,5 @@ def camera_settings() -> CameraSettings:
         err = exc.errors()[0]
         field = str(err["loc"][0]) if err["loc"] else "?"
         var = field if field.isupper() else f"CAMERA_{field.upper()}"
-        raise ValueError(f"{var}={err.get('input')!r}: {err['msg']}.") from None
+        msg = err['msg'].removeprefix('Value error, ')
+        raise SettingsError(f"{var}={err.get('input')!r}: {msg}.") from None

@@ -11,7 +11,7 @@ from ambon_core.registry import Camera
 from workers.camera import analytics as an
 from workers.camera.detector import MotionGate
 from workers.camera.geometry import GeometryError, LineGeom, Track, ZoneGeom, scale_geometry
-from workers.camera.privacy import blur_frame
+from workers.camera.privacy import BlurConfig, PrivacyBlur
 
 VLINE = LineGeom("garis", (320, 140), (320, 300))
 
@@ -152,11 +152,12 @@ def test_motion_gate_ignores_noise_and_flicker_but_sees_a_car():
     assert gate.changed(moved, 40.0)  # too long without analysis: analyse anyway
 
 
-def test_blur_changes_head_and_plate_only():
+def test_detections_alone_blur_head_and_plate_only():
+    """With motion blur off (CAMERA_BLUR_MOTION=false) the detections are the only cover."""
     rng = np.random.default_rng(2)
     img = rng.integers(0, 255, (360, 640, 3), dtype=np.uint8)
     person, vehicle = Track(1, "person", (100, 100, 140, 200)), Track(2, "car", (300, 200, 400, 260))
-    out = blur_frame(img, [person, vehicle])
+    out = PrivacyBlur(cfg=BlurConfig(motion=False)).publishable(img, [person, vehicle], 0.0)
     assert not np.array_equal(out[100:120, 100:140], img[100:120, 100:140])  # head
     assert not np.array_equal(out[240:260, 330:370], img[240:260, 330:370])  # plate
     assert np.array_equal(out[160:200, 100:140], img[160:200, 100:140])  # legs untouched

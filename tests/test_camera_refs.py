@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import cv2
 import numpy as np
+import pytest
 
 from workers.camera import analytics as an
 from workers.camera.detector import CITY_CLASSES, PERSON, Detections, Detector, _suppress_nested
 from workers.camera.geometry import Track, ZoneGeom
-from workers.camera.refs import capture, ref_path, sim_ref_url
+from workers.camera.refs import RefusedReference, capture, ref_path, sim_ref_url
 from workers.sim.cameras import SimCamera, SimCity
 from workers.sim.scenes import PILE, WIT
 
@@ -210,3 +211,73 @@ def test_the_analysis_turn_never_asks_a_camera_for_references(settings, store, s
         listener.close()
         for conn in held_open:
             conn.close()
+
+
+# ---- a reference is a frame on disk: refused with a person or motion in view (issue 12) ----
+def _sim_frames(kind: str, start_hhmm: str, n: int, empty: bool = False) -> list[np.ndarray]:
+    hh, mm = map(int, start_hhmm.split(":"))
+    start = datetime(2026, 3, 3, hh, mm, tzinfo=WIT)
+    city = SimCity([SimCamera("cam-r", kind, opening_time="08:00")], seed=7, speed=60, start=start)
+    if empty:
+        return [cv2.imdecode(np.frombuffer(city.reference_jpeg("cam-r"), np.uint8), cv2.IMREAD_COLOR)]
+    out = []
+    for i in range(n):
+        city.scenes["cam-r"].advance(start + timedelta(seconds=30 * i))
+        out.append(city.scenes["cam-r"].render())
+    return out
+
+
+@pytest.fixture(scope="module")
+def demo_detector():
+    from ambon_core.settings import DATA_DIR
+
+    return Detector(str(DATA_DIR / "models" / "ambon-sim-yolo11n.onnx"), "onnx", 320)
+
+
+def test_reference_refused_when_something_moves(tmp_path, demo_detector) -> None:
+    clip = tmp_path / "street.avi"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 4, (640, 360))
+    for frame in _sim_frames("traffic", "09:00", 12):
+        writer.write(frame)
+    writer.release()
+    with pytest.raises(RefusedReference, match="something moves in view"):
+        capture("cam-r", "empty", url=str(clip), ref_dir=tmp_path / "refs", detector=demo_detector,
+                masks=[])
+    assert not (tmp_path / "refs").exists()  # nothing kept
+
+
+def test_reference_refused_when_a_person_stands_in_view(tmp_path, demo_detector) -> None:
+    still = tmp_path / "queue.jpg"
+    cv2.imwrite(str(still), _sim_frames("puskesmas", "09:00", 1)[0])  # people waiting, still
+    with pytest.raises(RefusedReference, match=r"person\(s\) detected in view"):
+        capture("cam-r", "door_closed", url=str(still), ref_dir=tmp_path / "refs",
+                detector=demo_detector, masks=[])
+    assert not (tmp_path / "refs").exists()
+
+
+def test_an_empty_view_is_taken_with_its_privacy_masks_pixelated(tmp_path, demo_detector) -> None:
+    empty = _sim_frames("tps", "09:00", 1, empty=True)[0]
+    src = tmp_path / "empty.jpg"
+    cv2.imwrite(str(src), empty)
+    out = capture("cam-r", "empty", url=str(src), ref_dir=tmp_path / "refs", detector=demo_detector,
+                  masks=[[[0, 0], [200, 0], [200, 100], [0, 100]]])
+    kept = cv2.imread(str(out)).astype(int)
+    assert np.abs(kept[150:, 250:] - empty[150:, 250:]).mean() < 3  # the view itself
+    blocks = kept[:96, :192].reshape(12, 8, 24, 8, 3)  # 8-px blocks inside the mask
+    assert blocks.std(axis=(1, 3)).mean() < 4 < np.abs(kept[:100, :200] - empty[:100, :200]).mean() * 4
+
+
+def test_refs_command_says_why_in_one_sentence(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from ambon_core.settings import ROOT
+
+    still = tmp_path / "queue.jpg"
+    cv2.imwrite(str(still), _sim_frames("puskesmas", "09:00", 1)[0])
+    res = subprocess.run([sys.executable, "-m", "workers.camera.refs", "cam-r", "--url", str(still),
+                          "--dir", str(tmp_path / "refs")], cwd=ROOT, capture_output=True, text=True,
+                         timeout=300, env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    assert res.returncode == 2
+    assert res.stderr.strip().splitlines()[-1].startswith("refs: cam-r: not taken: ")
+    assert not (tmp_path / "refs").exists()

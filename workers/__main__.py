@@ -25,7 +25,7 @@ from ambon_core.db import DatabaseUnavailable, check, engine_for, migrate, sessi
 from ambon_core.history import rebuild_live_state
 from ambon_core.redis_server import EmbeddedRedis, RedisUnavailable, connect, ensure_embedded
 from ambon_core.registry import RegistryError, load_registry
-from ambon_core.settings import Settings, get_settings
+from ambon_core.settings import Settings, SettingsError, get_settings
 from ambon_core.store import Store
 from workers.catalog import LOOP_WORKERS, available, child_specs, load_worker
 from workers.status_report import status_report
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         check_production_secrets(get_settings())  # PRODUCTION=true refuses default secrets
         return handlers[args.cmd](args)
-    except (RegistryError, RedisUnavailable, DatabaseUnavailable, InsecureSecret,
+    except (RegistryError, SettingsError, RedisUnavailable, DatabaseUnavailable, InsecureSecret,
             maintenance.BackupError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2

@@ -8,8 +8,13 @@ in it. Without ``--url`` the frame comes from the camera's registry ``source`` (
 MJPEG, snapshot URL, file), grabbed by the worker's own capture code. For a simulated
 camera (a source containing ``/cam/<id>/``) the reference is the simulator's
 ``/cam/<id>/<name>.jpg`` (the same view with no people, vehicles or garbage; and the door
-shut), and with ``SIM_ENABLED`` the camera worker takes them itself when they are missing.
-The worker reads the references when it takes the camera (``CAMERA_REF_DIR``).
+shut); under the simulated city the simulator writes them at its start
+(``workers.sim.installer``). The worker reads the references when it takes the camera and
+when they change on disk (``CAMERA_REF_DIR``).
+
+A reference is a frame kept on disk, so it is checked first: four frames 0.5 s apart
+must show no motion and the detector (``MODEL_PATH``) no person, else nothing is written
+and the command says why; the camera's privacy masks are pixelated in the file.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ import numpy as np
 
 from ambon_core.settings import camera_settings
 from workers.camera.capture import Grabber, mask_url
+from workers.camera.detector import CITY_CLASSES, Detector, MotionGate
+from workers.camera.privacy import BlurConfig, PrivacyBlur
 
 log = logging.getLogger(__name__)
 SIM_CAM = re.compile(r"^(https?://.+?/cam/[^/]+/)")
@@ -49,25 +56,67 @@ def sim_ref_url(source: str, name: str = "empty") -> str | None:
 
 def grab(source: str, timeout_s: float = 15.0) -> np.ndarray:
     """One decoded frame from ``source`` (a JPEG URL is fetched directly)."""
+    return grab_frames(source, 1, 0.0, timeout_s)[0]
+
+
+def grab_frames(source: str, count: int = 4, spacing_s: float = 0.5,
+                timeout_s: float = 15.0) -> list[np.ndarray]:
+    """Up to ``count`` frames ``spacing_s`` apart (a still source gives what it has, >= 1)."""
     if source.startswith("http") and source.split("?")[0].endswith((".jpg", ".jpeg")):
-        r = httpx.get(source, timeout=timeout_s)
-        r.raise_for_status()
-        img = cv2.imdecode(np.frombuffer(r.content, np.uint8), cv2.IMREAD_COLOR)
-        if img is None:
-            raise RuntimeError(f"{mask_url(source)} did not return a JPEG image")
-        return img
+        out = []
+        for i in range(count):
+            if i:
+                time.sleep(spacing_s)
+            r = httpx.get(source, timeout=timeout_s)
+            r.raise_for_status()
+            img = cv2.imdecode(np.frombuffer(r.content, np.uint8), cv2.IMREAD_COLOR)
+            if img is None:
+                raise RuntimeError(f"{mask_url(source)} did not return a JPEG image")
+            out.append(img)
+        return out
     g = Grabber("ref", source)
     g.start()
+    frames: list[np.ndarray] = []
     try:
-        end = time.monotonic() + timeout_s
-        while time.monotonic() < end:
+        end, seq, due = time.monotonic() + timeout_s, 0, 0.0
+        while time.monotonic() < end and len(frames) < count:
             f = g.latest()
-            if f is not None:
-                return f.image
-            time.sleep(0.1)
+            if f is not None and f.seq != seq and time.monotonic() >= due:
+                frames.append(f.image)
+                seq, due = f.seq, time.monotonic() + spacing_s
+            time.sleep(0.05)
     finally:
         g.stop()
-    raise RuntimeError(f"no frame from {mask_url(source)} in {timeout_s:.0f} s")
+    if not frames:
+        raise RuntimeError(f"no frame from {mask_url(source)} in {timeout_s:.0f} s")
+    return frames
+
+
+class RefusedReference(RuntimeError):
+    """The view is not fit for a reference photo (somebody or something in it); one sentence."""
+
+
+def check_reference(frames: list[np.ndarray], detector: Detector | None = None) -> None:
+    """Refuse a reference in which anything moves between the frames or a person is
+    detected: it would keep a recognisable person on disk and spoil fill and door checks."""
+    gate = MotionGate()
+    gate.changed(frames[0], 0.0)
+    if any(gate.changed(f, float(i)) for i, f in enumerate(frames[1:], start=1)):
+        raise RefusedReference("something moves in view; take the reference when nobody "
+                               "and nothing moves.")
+    if detector is not None:
+        people = [d for d in detector([frames[-1]])[0].cls if CITY_CLASSES[int(d)] == "person"]
+        if people:
+            raise RefusedReference(f"{len(people)} person(s) detected in view; take the "
+                                   "reference when nobody is there.")
+
+
+def _default_detector() -> Detector:
+    """The worker's model (MODEL_PATH): the reference check needs to see people."""
+    from ambon_core.settings import get_settings
+
+    s = get_settings()
+    return Detector(s.model_path, s.model_format, s.inference_imgsz)
 
 
 def ref_path(camera_id: str, name: str, ref_dir: Path | None = None) -> Path:
@@ -76,18 +125,28 @@ def ref_path(camera_id: str, name: str, ref_dir: Path | None = None) -> Path:
 
 
 def capture(camera_id: str, name: str = "empty", url: str | None = None, ref_dir: Path | None = None,
-            source: str | None = None, timeout_s: float = 15.0) -> Path:
-    """Write ``<dir>/<camera_id>.<name>.jpg`` from ``url`` or the camera's source."""
+            source: str | None = None, timeout_s: float = 15.0, detector: Detector | None = None,
+            masks: list | None = None) -> Path:
+    """Write ``<dir>/<camera_id>.<name>.jpg`` from ``url`` or the camera's source, after
+    :func:`check_reference` (RefusedReference: nothing is written); the camera's privacy
+    masks are pixelated in the file as in every published frame."""
+    cam = None
+    if url is None or masks is None:
+        from ambon_core.registry import load_registry
+
+        cam = next((c for c in load_registry().cameras if c.id == camera_id), None)
     if url is None:
         if source is None:
-            from ambon_core.registry import load_registry
-
-            cams = {c.id: c for c in load_registry().cameras}
-            if camera_id not in cams:
+            if cam is None:
                 raise SystemExit(f"camera {camera_id} is not in the registry; pass --url")
-            source = cams[camera_id].source
+            source = cam.source
         url = sim_ref_url(source, name) or source
-    img = grab(url, timeout_s)
+    frames = grab_frames(url, 4, 0.5, timeout_s)
+    check_reference(frames, detector or _default_detector())
+    polygons = masks if masks is not None else [m.polygon for m in cam.privacy_masks] if cam else []
+    size = cam.frame_size if cam else (640, 360)
+    img = PrivacyBlur(polygons, size, BlurConfig(motion=False)).publishable(frames[-1], [], 0.0,
+                                                                           width=frames[-1].shape[1])
     out = ref_path(camera_id, name, ref_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(out), img, [cv2.IMWRITE_JPEG_QUALITY, 90])
@@ -127,7 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--url", help="frame source (default: the registry source; sim: its empty.jpg)")
     ap.add_argument("--dir", type=Path, default=None, help="default CAMERA_REF_DIR or data/camera_refs")
     args = ap.parse_args(argv)
-    out = capture(args.camera_id, args.name, args.url, args.dir)
+    try:
+        out = capture(args.camera_id, args.name, args.url, args.dir)
+    except RefusedReference as exc:
+        sys.stderr.write(f"refs: {args.camera_id}: not taken: {exc}\n")
+        return 2
     sys.stdout.write(f"wrote {out}\n")
     return 0
 
