@@ -5,7 +5,7 @@
 - ``WasteContainer`` per TPS: fillingLevel (mean, 0-1), maximum, emptyings and tonnage.
 - ``Alert`` per (category, subCategory, severity): count only; no text, no places, no people.
 Figures come from SQL only; incidents are counted per category, never listed. Used by
-the command line (``python -m workers.feeds.export``) and the dashboard's download button.
+the command line (``python -m workers export``) and the dashboard's download button.
 """
 
 from __future__ import annotations

@@ -153,10 +153,10 @@ def test_export_command_is_audited(settings, session: Session, tmp_path) -> None
     from sqlalchemy import select
 
     from ambon_core.models import AuditLog
-    from workers.feeds.export import main
+    from workers.__main__ import main
 
     out = tmp_path / "satudata.json"
-    assert main(["--day", "2026-11-23", "--format", "json", "--out", str(out)]) == 0
+    assert main(["export", "--day", "2026-11-23", "--format", "json", "--out", str(out)]) == 0
     assert out.read_text(encoding="utf-8").startswith("[")
     entry = session.scalars(select(AuditLog).where(AuditLog.action == "export")).one()
     assert entry.actor.startswith("cli:") and entry.target == "export:satudata:2026-11-23"

@@ -110,3 +110,19 @@ def test_broken_registry_stops_with_file_and_line(settings: Settings, tmp_path: 
 def test_bad_arguments_are_refused(settings: Settings, args: list[str]) -> None:
     out = _cli(*args, env=_env(settings))
     assert out.returncode == 2 and "invalid choice" in out.stderr
+
+
+def test_one_command_line_mounts_every_tool(settings: Settings, session, tmp_path: Path) -> None:
+    """admin, contacts, export, refs and replay are subcommands of `python -m workers`;
+    the camera tools keep their own arguments and their one-sentence refusals."""
+    env = _env(settings)
+    listed = _cli("--help", env=env).stdout
+    for name in ("run", "status", "migrate", "admin", "contacts", "export", "refs", "replay",
+                 "backup", "retention"):
+        assert f"    {name} " in listed or f"    {name}\n" in listed, name
+    out = _cli("replay", str(tmp_path / "nothing.mp4"), "--camera", "no-such-camera",
+               "--out", str(tmp_path / "out"), env=env)
+    assert out.returncode == 2 and "no-such-camera" in out.stderr
+    assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+    exported = _cli("export", "--day", "2026-11-23", "--format", "csv", env=env)
+    assert exported.returncode == 0, exported.stderr

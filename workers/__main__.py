@@ -8,18 +8,26 @@
     python -m workers backup create | list | restore FILE    back up / restore the record
     python -m workers retention                              delete what retention no longer keeps
     python -m workers contacts add|remove|list               notification targets
+    python -m workers export --day YYYY-MM-DD [--format csv]  open data for Ambon Satu Data
+    python -m workers refs ID [--name empty|door_closed]     take a camera's reference photo
+    python -m workers replay CLIP --camera ID --out DIR       one camera's path over a clip
+
+Each subcommand's own module defines its arguments (``add_arguments``) and does the work
+(``run``); this file only mounts them. The camera tools load OpenCV and the detector, so
+they are imported only when asked for (their arguments are parsed by their own module).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import os
 import sys
 from pathlib import Path
 
-from ambon_core import accounts_cli, contacts_cli, logs, maintenance
+from ambon_core import accounts_cli, contacts_cli, logs, maintenance, open_data_cli
 from ambon_core.auth import InsecureSecret, check_production_secrets
 from ambon_core.db import DatabaseUnavailable, check, engine_for, migrate, session_factory
 from ambon_core.history import rebuild_live_state
@@ -32,6 +40,17 @@ from workers.status_report import status_report
 from workers.supervisor import Supervisor
 
 log = logging.getLogger("workers")
+# Subcommands that live in their own module (``add_arguments`` + ``run``), by name.
+MOUNTED = {"admin": (accounts_cli, "dashboard accounts (create, reset-password, disable, enable, "
+                                   "set-role, list)"),
+           "contacts": (contacts_cli, "notification targets per site, OPD head and city "
+                                      "(add, remove, list)"),
+           "export": (open_data_cli, "one day of open data for Ambon Satu Data (audited)")}
+# Heavy tools (OpenCV, the detector): imported only when called.
+MOUNTED_LAZY = {"refs": ("workers.camera.refs", "take a camera's reference photo (refused when "
+                                                 "something moves or a person is seen)"),
+                "replay": ("workers.camera.replay", "one camera's whole path over a recorded "
+                                                     "clip: blurred frames and values")}
 
 
 def _prepare(settings: Settings, *, embedded: bool) -> tuple[Store, EmbeddedRedis | None]:
@@ -144,23 +163,25 @@ def main(argv: list[str] | None = None) -> int:
     status = sub.add_parser("status", help="what the workers last published")
     status.add_argument("--json", action="store_true")
     sub.add_parser("migrate", help="bring the SQL schema up to date")
-    accounts_cli.add_arguments(sub.add_parser(
-        "admin", help="dashboard accounts (create, reset-password, disable, enable, set-role, list)",
-        description=accounts_cli.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
     backup = sub.add_parser("backup", help="back up or restore the record (rotation: BACKUP_KEEP)")
     backup.add_argument("action", choices=["create", "list", "restore"])
     backup.add_argument("file", nargs="?", type=Path, help="the backup to restore")
     backup.add_argument("--force", action="store_true", help="restore while workers beat")
     sub.add_parser("retention", help="apply the RETENTION_*_DAYS settings once")
-    contacts_cli.add_arguments(sub.add_parser(
-        "contacts", help="notification targets per site, OPD head and city (add, remove, list)",
-        description=contacts_cli.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
+    for name, (module, text) in MOUNTED.items():
+        module.add_arguments(sub.add_parser(name, help=text, description=module.__doc__,
+                                            formatter_class=argparse.RawDescriptionHelpFormatter))
+    for name, (_, text) in MOUNTED_LAZY.items():
+        lazy = sub.add_parser(name, help=text, add_help=False)
+        lazy.add_argument("rest", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
+    if args.cmd in MOUNTED_LAZY:
+        return importlib.import_module(MOUNTED_LAZY[args.cmd][0]).main(args.rest)
     if args.cmd == "backup" and args.action == "restore" and args.file is None:
         parser.error("backup restore needs the FILE to restore (see `backup list`)")
     handlers = {"run": cmd_run, "worker": cmd_worker, "status": cmd_status, "migrate": cmd_migrate,
-                "backup": cmd_backup, "retention": cmd_retention, "admin": accounts_cli.run,
-                "contacts": contacts_cli.run}
+                "backup": cmd_backup, "retention": cmd_retention,
+                **{name: module.run for name, (module, _) in MOUNTED.items()}}
     try:
         check_production_secrets(get_settings())  # PRODUCTION=true refuses default secrets
         return handlers[args.cmd](args)

@@ -179,13 +179,16 @@ def ensure_sim_refs(camera_id: str, kind: str, source: str, ref_dir: Path | None
     return written
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_arguments(ap: argparse.ArgumentParser) -> None:
+    """The command's arguments (``python -m workers refs`` and this module's own main)."""
     ap.add_argument("camera_id")
     ap.add_argument("--name", default="empty", choices=("empty", "door_closed"))
     ap.add_argument("--url", help="frame source (default: the registry source; sim: its empty.jpg)")
     ap.add_argument("--dir", type=Path, default=None, help="default CAMERA_REF_DIR or data/camera_refs")
-    args = ap.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Take one reference photo; a refusal is one sentence on stderr and exit code 2."""
     try:
         out = capture(args.camera_id, args.name, args.url, args.dir)
     except RefusedReference as exc:
@@ -193,6 +196,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     sys.stdout.write(f"wrote {out}\n")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m workers.camera.refs",
+                                 description=__doc__.splitlines()[0])
+    add_arguments(ap)
+    return run(ap.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -135,17 +135,21 @@ def replay(clip: Path, camera_id: str, out: Path, registry_path: Path | None = N
     return written
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_arguments(ap: argparse.ArgumentParser) -> None:
+    """The command's arguments (``python -m workers replay`` and this module's own main)."""
     ap.add_argument("clip", type=Path, help="a recorded video file (mp4, avi, mkv, ...)")
     ap.add_argument("--camera", required=True, help="the camera's id in the registry")
     ap.add_argument("--registry", type=Path, default=None, help="default REGISTRY_PATH")
     ap.add_argument("--out", type=Path, required=True, help="folder for frame_*.jpg and values.jsonl")
     ap.add_argument("--every", type=int, default=None,
                     help="analyse every Nth frame (default: the worker's cadence)")
-    args = ap.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Replay one clip; a refusal is one sentence on stderr and exit code 2."""
     if args.every is not None and args.every < 1:
-        ap.error("--every must be 1 or more")
+        sys.stderr.write("replay: --every must be 1 or more\n")
+        return 2
     try:
         n = replay(args.clip, args.camera, args.out, args.registry, args.every)
     except (ReplayError, RegistryError, ModelError, ValueError) as exc:
@@ -153,6 +157,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     sys.stdout.write(f"replay: {n} analysed frames written to {args.out}\n")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m workers.camera.replay",
+                                 description=__doc__.splitlines()[0])
+    add_arguments(ap)
+    return run(ap.parse_args(argv))
 
 
 if __name__ == "__main__":
