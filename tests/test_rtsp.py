@@ -33,7 +33,7 @@ def rtsp_sim() -> Iterator[tuple[str, str]]:
     """(http base, rtsp base) of a simulator publishing two traffic cameras over RTSP."""
     port = free_port()
     with run_sim("--cameras", *[f"{c}:traffic" for c in CAMS], "--rtsp-cameras", ",".join(CAMS),
-                 "--rtsp-port", str(port)) as base:
+                 "--rtsp-port", str(port), "--clip-seconds", "2") as base:
         wait_for(lambda: all(httpx.get(f"{base}/healthz", timeout=1).json()["rtsp"].values()),
                  30, 0.2)
         yield base, f"rtsp://127.0.0.1:{port}/cam"
@@ -58,7 +58,7 @@ def test_key_frame_detection_and_paths() -> None:
 @needs_ffmpeg
 def test_grabber_reads_h264_and_survives_hang_resize_and_stop(rtsp_sim) -> None:
     base, rtsp = rtsp_sim
-    grab = Grabber("cam-r", f"{rtsp}/cam-r",
+    grab = Grabber("cam-r", f"{rtsp}/cam-r/sub",
                    CaptureConfig(open_timeout_s=3, read_timeout_s=2, backoff_max_s=1,
                                  restarts_per_minute=30))
     grab.start()
@@ -102,7 +102,7 @@ def test_camera_worker_marks_hung_rtsp_camera_offline_and_recovers(
         url = rtsp
 
     worker = make_worker(settings, Server, CAMS, model=str(tmp_path / "capture-only.pt"),
-                         source="{url}/{cid}")
+                         source="{url}/{cid}/sub")
     worker.capture_cfg = dataclasses.replace(worker.capture_cfg, watchdog_s=5.0)
 
     def turn_until(cond, timeout: float) -> float:

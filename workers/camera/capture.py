@@ -86,6 +86,7 @@ class Grabber(threading.Thread):
         self.stream_changes = 0  # codec or resolution changed under us
         self.cause: str | None = None  # short code of the last failure (no_keyframe, ...)
         self._keys: deque[float] = deque(maxlen=20)
+        self._published: deque[float] = deque(maxlen=300)
         self.stop_event = threading.Event()
         self._lock = threading.Lock()
         self._frame: Frame | None = None
@@ -106,6 +107,11 @@ class Grabber(threading.Thread):
     def fps(self, window_s: float = 10.0) -> float:
         """Pictures decoded per second (the stream's rate, or its key frames' when skipping)."""
         return _rate(self._arrivals, window_s)
+
+    def delivered_fps(self, window_s: float = 10.0) -> float:
+        """Frames handed to the analysis per second (over ``window_s``, counting the window)."""
+        now = time.monotonic()
+        return sum(1 for t in list(self._published) if now - t <= window_s) / window_s
 
     def keyframe_fps(self, window_s: float = 20.0) -> float:
         return _rate(self._keys, window_s)
@@ -175,6 +181,7 @@ class Grabber(threading.Thread):
             self._seq += 1
             self._frame = Frame(image, self._seq, now, time.time())
         self.frames += 1
+        self._published.append(now)
         self.cause = None
 
     def run(self) -> None:

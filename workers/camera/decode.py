@@ -58,7 +58,10 @@ def open_container(url: str, open_timeout_s: float, read_timeout_s: float,
 def read_stream(grabber: Grabber, url: str) -> None:
     """Decode ``url`` into ``grabber`` until it stops, fails or sends no key frame."""
     cfg = grabber.cfg
-    container = open_container(url, cfg.open_timeout_s, cfg.read_timeout_s, cfg.hwaccel)
+    try:
+        container = open_container(url, cfg.open_timeout_s, cfg.read_timeout_s, cfg.hwaccel)
+    except av.error.FFmpegError as exc:  # its text repeats the URL: the reason is enough
+        raise ConnectionError(f"cannot open the stream ({exc.strerror})") from None
     try:
         stream = container.streams.video[0]
         ctx = stream.codec_context
@@ -66,20 +69,36 @@ def read_stream(grabber: Grabber, url: str) -> None:
         if grabber.keyframes_only:
             ctx.skip_frame = "NONKEY"
         grabber.note_stream(ctx.name, (ctx.width, ctx.height))
-        last_key = time.monotonic()
+        last_key = last_packet = time.monotonic()
         for packet in container.demux(stream):
             if grabber.stop_event.is_set():
                 return
             now = time.monotonic()
+            if now - last_packet >= 0.9 * cfg.read_timeout_s:
+                # FFmpeg's read timeout fired and it flushed what it held: that picture is
+                # old, not a new frame (counting it would keep a hung camera "alive")
+                raise ConnectionError(f"no frame for {cfg.read_timeout_s:.0f} s")
+            last_packet = now
             if packet.is_keyframe:
                 last_key = now
                 grabber.note_keyframe(now)
             elif now - last_key > cfg.keyframe_timeout_s:
                 raise NoKeyFrame(f"no key frame for {cfg.keyframe_timeout_s:.0f} s")
-            for frame in ctx.decode(packet):
+            for frame in _decode(ctx, packet):
                 grabber.note_decoded(now, (frame.width, frame.height), ctx.name)
                 if grabber.due(now):
                     grabber.publish(frame.to_ndarray(format="bgr24"))
         raise ConnectionError("stream ended")
+    except av.error.FFmpegError as exc:
+        raise ConnectionError(f"the stream broke off ({exc.strerror})") from None
     finally:
         container.close()
+
+
+def _decode(ctx: av.codec.context.CodecContext, packet: av.Packet) -> list[av.VideoFrame]:
+    """The pictures of ``packet``; a damaged packet gives none (the decoder resyncs at the
+    next key frame) instead of ending the stream."""
+    try:
+        return ctx.decode(packet)
+    except av.error.InvalidDataError:
+        return []
