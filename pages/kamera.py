@@ -8,7 +8,7 @@ from components.auth import require_page
 from components.fmt import wit_time
 from components.summaries import camera_table
 from components.tables import show_table
-from components.ui import header, live_or_banner, status_text, t
+from components.ui import header, live_or_banner, status_text, t, t_or
 
 require_page("kamera")
 header("page.kamera")
@@ -21,12 +21,14 @@ kinds = st.segmented_control(t("cam.kind"), KINDS, key="cam_kinds", selection_mo
 
 def camera_tile(row) -> None:
     """Name, state, the blurred snapshot (never the last frame of a dead camera), health."""
-    st.markdown(f"**{plain(row.name)}**  \n{status_text(row.status, 'camera')}")
-    jpeg = data.camera_snapshot(row.id) if row.status == "ok" else None
+    cause = f" · {t_or(f'camera.cause_{row.cause}', row.cause)}" if row.cause else ""
+    st.markdown(f"**{plain(row.name)}**  \n{status_text(row.status, 'camera')}{plain(cause)}")
+    live = row.status in ("ok", "overloaded")  # fresh frames: an overloaded camera is slow, not dead
+    jpeg = data.camera_snapshot(row.id) if live else None
     if jpeg:
         st.image(jpeg, width="stretch")
     else:
-        st.caption(t("snapshot.none") if row.status == "ok" else t("camera.no_signal"))
+        st.caption(t("snapshot.none") if live else t("camera.no_signal"))
     st.caption(f"{t('col.fps')} {row.fps or 0:.1f} · {t('col.last_frame')} "
                f"{wit_time(row.last_frame_at)}")
 
@@ -46,7 +48,8 @@ def live_panel() -> None:
             camera_tile(row)
     if pages > 1:
         st.segmented_control(t("cam.page"), list(range(1, pages + 1)), key="cam_page", default=1)
-    df = df.assign(status=df["status"].map(lambda s: t(f"camera.{s}")))
+    df = df.assign(status=[t(f"camera.{s}") + (f" ({t_or(f'camera.cause_{c}', c)})" if c else "")
+                           for s, c in zip(df["status"], df["cause"], strict=True)])
     show_table(df, {"name": "col.camera", "status": "col.status", "fps": "col.fps",
                     "infer_ms": "col.infer_ms", "reconnects": "col.reconnects"},
                key="camera_table", period_s=period)
