@@ -103,17 +103,19 @@ class MainProbe(threading.Thread):
             container.close()
 
     def run(self) -> None:
-        while not self.stop_event.is_set():
-            started = time.monotonic()
+        due: dict[str, float] = {}  # a camera just taken is checked at once
+        while not self.stop_event.wait(1.0):
             for cam in [c for c in self.cameras() if c.detect_source]:
                 if self.stop_event.is_set():
                     return
+                if time.monotonic() < due.get(cam.id, 0.0):
+                    continue
                 up = self.check(cam)
+                due[cam.id] = time.monotonic() + self.period_s
                 if self.up.get(cam.id) is not None and up != self.up[cam.id]:
                     log.info("camera %s: main stream %s", cam.id, "back" if up else "down")
                 self.up[cam.id] = up
                 self.cpu_s = time.thread_time()
-            self.stop_event.wait(max(1.0, self.period_s - (time.monotonic() - started)))
 
     def stop(self) -> None:
         self.stop_event.set()
