@@ -71,7 +71,8 @@ def test_camera_stream_settings_are_typed() -> None:
 
 
 def test_one_analysis_process_per_core_sharing_the_cameras() -> None:
-    assert analysis_processes(37, cores=2) == 2 and analysis_processes(1, cores=2) == 1
+    assert analysis_processes(37, cores=2) == 2 and analysis_processes(37, cores=16) == 4
+    assert analysis_processes(2, cores=2) == 1  # two cameras fit one core
     specs = camera_specs(["python", "-m", "workers", "worker", "cameras"], 37)
     if len(specs) > 1:  # on a multi-core host
         assert [s.env["CAMERA_WORKER_MAX"] for s in specs][0] == str(-(-37 // len(specs)))

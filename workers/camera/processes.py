@@ -4,7 +4,7 @@ One Python process analyses on one core at a time (the GIL): 37 cameras' detecti
 tracking and analytics need more than one core can give on the city's 2-core server. So
 the supervisor starts ``CAMERA_STREAM_PROCESSES`` camera workers (0: one per core), each
 with its own heartbeat name (``cameras-1``, ``cameras-2``, ...) and at most its share of
-the cameras (``CAMERA_WORKER_MAX``); the leases (``docs/cameras.md``, "Several worker
+the cameras (``CAMERA_WORKER_MAX``) -- with 10 cameras or fewer, one process; the leases (``docs/cameras.md``, "Several worker
 machines") make sure no camera is analysed twice. A process that dies leaves its cameras
 to the supervisor's restart (seconds), or to another host's spare capacity.
 """
@@ -21,10 +21,15 @@ if TYPE_CHECKING:
     from workers.catalog import ChildSpec
 
 
+CAMERAS_PER_PROCESS = 10  # fewer cameras fit one core: a second process would only cost memory
+
+
 def analysis_processes(cameras: int, cores: int | None = None) -> int:
-    """How many camera processes to run for ``cameras`` cameras on this host."""
-    wanted = get_camera_streams().processes or cores or os.cpu_count() or 1
-    return max(1, min(wanted, cameras))
+    """How many camera processes to run for ``cameras`` cameras on this host:
+    ``CAMERA_STREAM_PROCESSES``, or one per core once there are cameras for more than one."""
+    if configured := get_camera_streams().processes:
+        return max(1, min(configured, cameras))
+    return max(1, min(cores or os.cpu_count() or 1, math.ceil(cameras / CAMERAS_PER_PROCESS)))
 
 
 def camera_specs(argv: list[str], cameras: int) -> list[ChildSpec]:
