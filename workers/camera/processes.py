@@ -4,8 +4,8 @@ One Python process analyses on one core at a time (the GIL): 37 cameras' detecti
 tracking and analytics need more than one core can give on the city's 2-core server. So
 the supervisor starts ``CAMERA_STREAM_PROCESSES`` camera workers (0: one per core), each
 with its own heartbeat name (``cameras-1``, ``cameras-2``, ...) and at most its share of
-the cameras (``CAMERA_WORKER_MAX``) -- with 10 cameras or fewer, one process; the leases (``docs/cameras.md``, "Several worker
-machines") make sure no camera is analysed twice. A process that dies leaves its cameras
+the cameras (``CAMERA_WORKER_MAX``; 10 cameras or fewer: one process); the leases
+(``docs/cameras.md``, "Several worker machines") make sure no camera is analysed twice. A process that dies leaves its cameras
 to the supervisor's restart (seconds), or to another host's spare capacity.
 """
 
