@@ -5,8 +5,9 @@ tracking and analytics need more than one core can give on the city's 2-core ser
 the supervisor starts ``CAMERA_STREAM_PROCESSES`` camera workers (0: one per core), each
 with its own heartbeat name (``cameras-1``, ``cameras-2``, ...) and at most its share of
 the cameras (``CAMERA_WORKER_MAX``; 10 cameras or fewer: one process); the leases
-(``docs/cameras.md``, "Several worker machines") make sure no camera is analysed twice. A process that dies leaves its cameras
-to the supervisor's restart (seconds), or to another host's spare capacity.
+(``docs/cameras.md``, "Several worker machines") make sure no camera is analysed twice.
+A process that dies leaves its cameras to the supervisor's restart (seconds), or to
+another host's spare capacity.
 """
 
 from __future__ import annotations
