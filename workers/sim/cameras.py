@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -502,7 +503,7 @@ def start_rtsp(server: SimServer, ids: list[str], host: str, port: int, fps: int
     return players
 
 
-_RENDERING = threading.Semaphore(2)  # clips render two at a time: the machine stays usable
+_RENDERING = threading.Semaphore(int(os.environ.get("SIM_CLIP_RENDERS", "2")))  # the machine stays usable
 
 
 def _clip_source(spec: ClipSpec, cam: SimCamera, ffmpeg: str):  # type: ignore[no-untyped-def]
