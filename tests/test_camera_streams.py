@@ -271,3 +271,27 @@ def test_sample_registry_names_sub_streams_for_its_rtsp_cameras() -> None:
     reg = load_registry(ROOT / "data" / "registry.yaml")
     rtsp = [c for c in reg.cameras if c.source.startswith("rtsp://")]
     assert rtsp and all(c.detect_source == f"{c.source}/sub" for c in rtsp)
+
+
+def test_kamera_page_shows_overloaded_and_its_cause(store, session) -> None:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from ambon_core.domain import CameraKind, CameraState
+    from components.nav import PAGES
+    from tests.login import login
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = login(AppTest.from_file(str(ROOT / "app.py"), default_timeout=60), session, "walikota")
+    st.cache_data.clear()
+    store.put(CameraState(camera_id="cam-lalin-01", kind=CameraKind.TRAFFIC, status=CameraStatus.OVERLOADED,
+                          health_cause="cpu", infer_fps=0.7, target_fps=2.0),
+              CameraState(camera_id="cam-lalin-02", kind=CameraKind.TRAFFIC, status=CameraStatus.NO_SIGNAL,
+                          health_cause="detect_down"))
+    at.run()
+    at.switch_page(PAGES["kamera"][0]).run()
+    assert not at.exception, at.exception
+    text = "\n".join(str(m.value) for m in at.markdown)
+    assert "Kelebihan beban" in text and "CPU server penuh" in text
+    assert "sub\\-stream mati, stream utama hidup" in text or "sub-stream mati, stream utama hidup" in text
