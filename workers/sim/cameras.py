@@ -9,7 +9,8 @@ Run::
 Without ``--cameras`` the camera list comes from the site registry
 (``ambon_core.registry.load_registry``): every camera whose ``source`` is an http URL
 containing ``/cam/<id>/`` or an ``rtsp://`` URL ending in ``/cam/<id>``; the latter are
-published as H.264 over RTSP (``workers.sim.rtsp``, Debian's ``ffmpeg``) on ``--rtsp-port``.
+published over RTSP on ``--rtsp-port`` like an IP camera: a 1920x1080 main stream and a
+640x360 sub-stream (``/sub``), looped from a clip rendered once (``workers.sim.clips``).
 
 Endpoints (``<id>`` is a camera id):
 
@@ -19,11 +20,12 @@ Endpoints (``<id>`` is a camera id):
   view, no garbage; and the door shut) as an operator takes them at a real site.
 - ``GET /truth/<id>``, ``GET /truth``: ground truth JSON (one camera / all, keyed by id).
 - ``GET /healthz``: ``{"ok": true, "sim_time": ..., "speed": ..., "cameras": [...]}``.
-- ``rtsp://<host>:<rtsp-port>/cam/<id>``: H.264 (RTP over TCP) for the RTSP cameras.
-- ``POST /fault/<id>?mode=stop|hang|corrupt|resize|none`` (``GET /fault`` lists modes):
+- ``rtsp://<host>:<rtsp-port>/cam/<id>[/sub]``: H.264 (RTP over TCP) for the RTSP cameras.
+- ``POST /fault/<id>?mode=stop|hang|corrupt|resize|hevc|nokey|none`` (``GET /fault`` lists modes):
   stop = 404 for new requests and open streams are closed; hang = connections stay
   open but nothing is sent; corrupt = JPEG parts whose header is garbage (undecodable);
-  resize = 1280x720 frames (truth stays in 640x360 base pixels); none = healthy.
+  resize = 1280x720 frames (truth stays in 640x360 base pixels); hevc = RTSP streams in
+  H.265; nokey = RTSP streams without key frames; none = healthy.
 
 Sim time is ``start + (real elapsed) * speed`` in WIT (Asia/Jayapura). The scenes are
 advanced by one background thread (cheap); frames are rendered only when asked for.
