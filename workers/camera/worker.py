@@ -82,6 +82,7 @@ class CameraWorker(LoopWorker):
         self.probe = MainProbe(lambda: [h.camera for h in list(self.held.values())],
                                self.streams.main_probe_s, self.capture_cfg)
         self.cpu_analysis_s = 0.0
+        self.analysed_frames = 0
         self.latencies: deque[float] = deque(maxlen=2000)
         self.detector: Detector | None = None
         self.model_error: str | None = None
@@ -197,6 +198,7 @@ class CameraWorker(LoopWorker):
             h.pipeline.analyse(frames[h.camera.id].mono, frames[h.camera.id].image, d, local_now)
             h.analysed = [t for t in h.analysed if now - t <= 10] + [now]
             h.pending_wall = frames[h.camera.id].wall
+            self.analysed_frames += 1
 
     # ---- overload and shedding ----------------------------------------------------------
     def target_fps(self, h: Held) -> float:
@@ -233,6 +235,7 @@ class CameraWorker(LoopWorker):
         decode = sum(h.grabber.cpu_s for h in self.held.values()) + self.probe.cpu_s
         return {"shed_level": self.load.level, "cpu_process_s": round(time.process_time(), 2),
                 "cpu_decode_s": round(decode, 2), "cpu_analysis_s": round(self.cpu_analysis_s, 2),
+                "analysed_frames": self.analysed_frames,
                 "latency_p50_ms": round(1000 * lat[len(lat) // 2], 1) if lat else 0.0,
                 "latency_p95_ms": round(1000 * lat[int(len(lat) * 0.95)], 1) if lat else 0.0}
 
