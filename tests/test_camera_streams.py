@@ -295,3 +295,11 @@ def test_kamera_page_shows_overloaded_and_its_cause(store, session) -> None:
     text = "\n".join(str(m.value) for m in at.markdown)
     assert "Kelebihan beban" in text and "CPU server penuh" in text
     assert "sub\\-stream mati, stream utama hidup" in text or "sub-stream mati, stream utama hidup" in text
+
+
+def test_cpu_wait_share_still_measured_when_a_starved_turn_outlasts_the_window() -> None:
+    mon = LoadMonitor(window_s=10.0)
+    mon._sched.extend([(0.0, 0, 0), (30.0, 1_000_000_000, 3_000_000_000)])  # one 30 s turn
+    assert mon.cpu_wait_share(30.0) == pytest.approx(0.75)
+    mon.turns.extend([(0.0, 0.5, 0.5), (30.0, 30.0, 0.5)])
+    assert mon.busy_share(30.0) > 0.9

@@ -79,19 +79,27 @@ class LoadMonitor:
         self._sched.append((now, run, wait))
 
     def busy_share(self, now: float) -> float:
-        recent = [(b, p) for t, b, p in self.turns if now - t <= self.window_s]
+        """Share of the loop's periods its turns used (the last turns when they are slow)."""
+        recent = [(b, p) for t, b, p in self.turns if now - t <= self.window_s] or [
+            (b, p) for _, b, p in list(self.turns)[-2:]]
         return sum(b for b, _ in recent) / max(1e-6, sum(p for _, p in recent)) if recent else 0.0
 
     def cpu_wait_share(self, now: float) -> float:
-        """Of the time our threads wanted a core, the share they waited for one."""
+        """Of the time our threads wanted a core, the share they waited for one (over the
+        window, or over the last two turns when a starved turn took longer than it)."""
         recent = [s for s in self._sched if now - s[0] <= self.window_s]
+        if len(recent) < 2:
+            recent = list(self._sched)[-2:]
         if len(recent) < 2:
             return 0.0
         run, wait = recent[-1][1] - recent[0][1], recent[-1][2] - recent[0][2]
         return wait / max(1, run + wait)
 
     def update_level(self, now: float, starved: bool) -> int:
-        """Shed one more step when starved (at most every 5 s), one less after 30 s of slack."""
+        """Shed one more step when starved (at most every 5 s), one less after 30 s of slack;
+        not during the first window (a starting worker is busy opening its cameras)."""
+        if not self.turns or now - self.turns[0][0] < self.window_s:
+            return self.level
         busy = self.busy_share(now)
         if (starved or busy >= 0.9) and now - self._changed_at >= 5.0 and self.level < len(SHED_ORDER) - 1:
             self.level, self._changed_at, self._slack_since = self.level + 1, now, None
