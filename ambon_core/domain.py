@@ -47,6 +47,7 @@ class CameraStatus(StrEnum):
     OK = "ok"
     NO_SIGNAL = "no_signal"  # stream down: never show the last frame as if live
     STARTING = "starting"
+    OVERLOADED = "overloaded"  # analysed below 80 % of its target for 10 s; cause says why
 
 
 class CameraState(_Live):
@@ -78,6 +79,11 @@ class CameraState(_Live):
     analysis_withheld: str | None = Field(
         None, description="Why the analysis values are not published: 'demo_model' = the "
         "simulator-trained demo model on a real camera")
+    health_cause: str | None = Field(None, description="why the status is not plain ok: cpu, "
+                                     "decode, inference, no_keyframe, detect_down, main_down")
+    target_fps: float | None = Field(None, description="analysed frames/s wanted now (after shedding)")
+    stream: str | None = Field(None, description="codec and size of the analysed stream")
+    stream_changes: int = 0
 
 
 class PuskesmasStatus(StrEnum):

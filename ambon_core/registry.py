@@ -35,6 +35,7 @@ OFFICE_TYPES: tuple[OfficeType, ...] = ("puskesmas", "pustu", "kantor_kelurahan"
                                         "kantor_negeri", "dukcapil", "mpp", "samsat")
 NIGHT_TYPES = frozenset({"puskesmas"})  # may run shifts past midnight (closing <= opening)
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+STREAM_SCHEMES = ("rtsp://", "rtsps://", "rtmp://", "http://", "https://")
 # Ambon city bounding box, generous: a coordinate outside is a typo.
 AMBON_LAT = (-3.85, -3.55)
 AMBON_LON = (127.95, 128.40)
@@ -171,6 +172,9 @@ class Camera(_Located):
     name: str
     kind: CameraKind
     source: str = Field(description="rtsp://, http(s):// MJPEG or snapshot, file path, device:N")
+    detect_source: str | None = Field(
+        None, description="The stream analysed, when it is not `source`: the camera's sub-stream "
+        "(e.g. 640x360); `source` (the main stream) then serves sharp snapshots on demand.")
     site: str | None = Field(None, description="Puskesmas or TPS id this camera watches")
     frame_size: tuple[int, int] = (640, 360)
     fps: float = Field(2.0, gt=0, le=30)
@@ -178,6 +182,29 @@ class Camera(_Located):
     lines: list[CountingLine] = Field(default_factory=list)
     privacy_masks: list[PrivacyMask] = Field(default_factory=list,
                                              description="Always blurred, in every published frame")
+
+    @field_validator("detect_source")
+    @classmethod
+    def _detect_source_is_a_stream(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.strip():
+            raise ValueError("detect_source is empty: remove the field or give the sub-stream's URL")
+        if not value.startswith(STREAM_SCHEMES):
+            raise ValueError(f"detect_source must be a stream URL ({', '.join(STREAM_SCHEMES)}), "
+                             "the camera's sub-stream")
+        return value
+
+    @model_validator(mode="after")
+    def _detect_source_differs(self) -> Camera:
+        if self.detect_source is not None and self.detect_source == self.source:
+            raise ValueError("detect_source is the same URL as source: name the sub-stream, or leave it out")
+        return self
+
+    @property
+    def analysis_source(self) -> str:
+        """The stream the worker decodes and analyses: the sub-stream when there is one."""
+        return self.detect_source or self.source
 
     @model_validator(mode="after")
     def _geometry_inside_frame(self) -> Camera:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
@@ -230,7 +231,7 @@ class CameraSettings(BaseSettings):
     @classmethod
     def unknown(cls, environ: dict[str, str]) -> list[str]:
         """``CAMERA_*`` variables in ``environ`` that are no field (a typo is silent otherwise)."""
-        known = cls.env_names()
+        known = cls.env_names() + CameraStreams.env_names()
         return sorted(k for k in environ if k.upper().startswith("CAMERA_") and k.upper() not in known)
 
 
@@ -253,3 +254,46 @@ def camera_settings() -> CameraSettings:
         var = field if field.isupper() else f"CAMERA_{field.upper()}"
         msg = err['msg'].removeprefix('Value error, ')
         raise SettingsError(f"{var}={err.get('input')!r}: {msg}.") from None
+
+
+class CameraStreams(BaseSettings):
+    """How camera streams are decoded and how often each kind of scene is analysed
+    (environment ``CAMERA_STREAM_<FIELD>``, e.g. ``CAMERA_STREAM_TRAFFIC_FPS=5``)."""
+
+    model_config = SettingsConfigDict(env_prefix="CAMERA_STREAM_", env_file=ROOT / ".env",
+                                      extra="ignore", frozen=True)
+
+    traffic_fps: float = Field(2.0, gt=0, le=25, description="Analysed frames/s of a traffic camera.")
+    puskesmas_fps: float = Field(0.5, gt=0, le=25, description="Analysed frames/s at a puskesmas door.")
+    tps_fps: float = Field(0.5, gt=0, le=25, description="Analysed frames/s of a TPS pile.")
+    market_fps: float = Field(0.5, gt=0, le=25, description="Analysed frames/s of a market pile.")
+    keyframes_only: list[str] = Field(
+        ["puskesmas", "tps", "market"], description="Kinds decoded from key frames only "
+        "(slow scenes: ~1 % of a core per camera instead of ~10 % at 1080p).")
+    decoder_threads: int = Field(1, ge=1, le=16, description="Decoder threads per camera stream.")
+    hwaccel: Literal["none", "vaapi", "qsv"] = Field(
+        "none", description="Hardware decoding of full-rate streams (VAAPI / Intel QSV); off by default.")
+    keyframe_timeout_s: float = Field(10.0, gt=0, description="No key frame this long: the stream "
+                                      "is broken (no_signal, cause no_keyframe) and reconnected.")
+    overload_share: float = Field(0.8, gt=0, le=1, description="Overloaded below this share of "
+                                  "the target analysed fps...")
+    overload_window_s: float = Field(10.0, gt=0, description="...over this many seconds.")
+    processes: int = Field(0, ge=0, le=64, description="Analysis processes on this host "
+                           "(0: one per CPU core); they share the cameras through the Redis leases.")
+    main_probe_s: float = Field(60.0, gt=0, description="How often the main stream of a camera "
+                                "with a detect_source is checked (one key frame, then closed).")
+
+    @classmethod
+    def env_names(cls) -> list[str]:
+        """The environment variable of every field."""
+        return [f"CAMERA_STREAM_{name.upper()}" for name in cls.model_fields]
+
+    def target_fps(self, kind: str) -> float:
+        """The analysed frames per second wanted for a camera kind."""
+        return float(getattr(self, f"{kind}_fps"))
+
+
+@lru_cache(maxsize=1)
+def get_camera_streams() -> CameraStreams:
+    """Camera stream settings read once per process."""
+    return CameraStreams()

@@ -115,6 +115,7 @@ def camera_table(live: LiveState, reg: Registry, kinds: set[CameraKind] | None =
             "id": cam.id, "name": cam.name, "kind": cam.kind.value, "kecamatan": cam.kecamatan,
             "lat": cam.lat, "lon": cam.lon, "site": cam.site,
             "status": s.status.value if s else "starting",
+            "cause": s.health_cause if s else None,
             "congestion": s.congestion.value if s and s.congestion else None,
             "vehicles": vehicles if s else None,
             "speed": s.mean_speed_px_s if s else None,

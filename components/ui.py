@@ -17,7 +17,8 @@ from components.text import plain
 
 STATUS_COLOURS = {"buka": "green", "belum_buka": "red", "tutup": "gray",
                   "tidak_diketahui": "orange", "lancar": "green", "padat": "orange",
-                  "macet": "red", "ok": "green", "no_signal": "red", "starting": "orange"}
+                  "macet": "red", "ok": "green", "no_signal": "red", "starting": "orange",
+                  "overloaded": "orange"}
 
 
 def lang() -> str:

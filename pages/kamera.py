@@ -9,7 +9,7 @@ from components.page import header, live_or_banner
 from components.summaries import camera_table
 from components.tables import show_table
 from components.text import plain
-from components.ui import lang, status_text, t
+from components.ui import lang, status_text, t, t_or
 
 require_page("kamera")
 header("page.kamera")
@@ -21,13 +21,15 @@ kinds = st.segmented_control(t("cam.kind"), KINDS, key="cam_kinds", selection_mo
 
 
 def camera_tile(row, live) -> None:
-    """Name, state, the blurred snapshot (never the last frame of a dead camera, never on
-    the public wall), why its values are withheld if they are, health."""
-    st.markdown(f"**{plain(row.name)}**  \n{status_text(row.status, 'camera')}")
-    jpeg = data.camera_snapshot(row.id, live) if row.status == "ok" else None
+    """Name, state and cause, the blurred snapshot (never the last frame of a dead camera,
+    never on the public wall), why its values are withheld if they are, health."""
+    cause = f" · {t_or(f'camera.cause_{row.cause}', row.cause)}" if row.cause else ""
+    st.markdown(f"**{plain(row.name)}**  \n{status_text(row.status, 'camera')}{plain(cause)}")
+    fresh = row.status in ("ok", "overloaded")  # an overloaded camera is slow, not dead
+    jpeg = data.camera_snapshot(row.id, live) if fresh else None
     if jpeg:
         st.image(jpeg, width="stretch")
-    elif row.status != "ok":
+    elif not fresh:
         st.caption(t("camera.no_signal"))
     else:
         st.caption(t("snapshot.none" if data.camera_pixels_allowed(live) else "snapshot.public"))
@@ -52,7 +54,8 @@ def live_panel() -> None:
             camera_tile(row, live)
     if pages > 1:
         st.segmented_control(t("cam.page"), list(range(1, pages + 1)), key="cam_page", default=1)
-    df = df.assign(status=df["status"].map(lambda s: t(f"camera.{s}")))
+    df = df.assign(status=[t(f"camera.{s}") + (f" ({t_or(f'camera.cause_{c}', c)})" if c else "")
+                           for s, c in zip(df["status"], df["cause"], strict=True)])
     show_table(df, {"name": "col.camera", "status": "col.status", "fps": "col.fps",
                     "infer_ms": "col.infer_ms", "reconnects": "col.reconnects"},
                key="camera_table", period_s=period)

@@ -33,7 +33,7 @@ def rtsp_sim() -> Iterator[tuple[str, str]]:
     """(http base, rtsp base) of a simulator publishing two traffic cameras over RTSP."""
     port = free_port()
     with run_sim("--cameras", *[f"{c}:traffic" for c in CAMS], "--rtsp-cameras", ",".join(CAMS),
-                 "--rtsp-port", str(port)) as base:
+                 "--rtsp-port", str(port), "--clip-seconds", "2") as base:
         wait_for(lambda: all(httpx.get(f"{base}/healthz", timeout=1).json()["rtsp"].values()),
                  30, 0.2)
         yield base, f"rtsp://127.0.0.1:{port}/cam"
@@ -58,7 +58,7 @@ def test_key_frame_detection_and_paths() -> None:
 @needs_ffmpeg
 def test_grabber_reads_h264_and_survives_hang_resize_and_stop(rtsp_sim) -> None:
     base, rtsp = rtsp_sim
-    grab = Grabber("cam-r", f"{rtsp}/cam-r",
+    grab = Grabber("cam-r", f"{rtsp}/cam-r/sub",
                    CaptureConfig(open_timeout_s=3, read_timeout_s=2, backoff_max_s=1,
                                  restarts_per_minute=30))
     grab.start()
@@ -102,7 +102,7 @@ def test_camera_worker_marks_hung_rtsp_camera_offline_and_recovers(
         url = rtsp
 
     worker = make_worker(settings, Server, CAMS, model=str(tmp_path / "capture-only.pt"),
-                         source="{url}/{cid}")
+                         source="{url}/{cid}/sub")
     worker.capture_cfg = dataclasses.replace(worker.capture_cfg, watchdog_s=5.0)
 
     def turn_until(cond, timeout: float) -> float:
@@ -214,3 +214,39 @@ def test_without_ffmpeg_the_rtsp_cameras_have_no_signal_and_the_log_says_why(tmp
         proc.terminate()
         _, err = proc.communicate(timeout=10)
     assert "ffmpeg is not installed, so the RTSP cameras cam-r have no stream" in err
+
+
+def _reassemble(packets: list[bytes], codec: str) -> bytes:
+    """The NAL a receiver rebuilds from FU fragments (RFC 6184 §5.8, RFC 7798 §4.4.3)."""
+    if len(packets) == 1:
+        return packets[0]
+    if codec == "hevc":
+        first = packets[0]
+        head = bytes([(first[0] & 0x81) | ((first[2] & 0x3F) << 1), first[1]])
+        return head + b"".join(p[3:] for p in packets)
+    head = bytes([(packets[0][0] & 0xE0) | (packets[0][1] & 0x1F)])
+    return head + b"".join(p[2:] for p in packets)
+
+
+@pytest.mark.parametrize("codec,nal", [("h264", bytes([0x65]) + bytes(range(256)) * 20),
+                                       ("hevc", bytes([0x26, 0x01]) + bytes(range(256)) * 20)])
+def test_rtp_fragments_reassemble_to_the_nal(codec: str, nal: bytes) -> None:
+    from workers.sim.rtp import MTU_PAYLOAD, is_key, payloads, split_nals
+
+    parts = payloads(nal, codec)
+    assert len(parts) > 1 and all(len(p) <= MTU_PAYLOAD for p in parts)
+    assert _reassemble(parts, codec) == nal and is_key(nal, codec)
+    stream = b"\x00\x00\x00\x01" + nal + b"\x00\x00\x01" + nal[:10]
+    assert split_nals(stream) == [nal, nal[:10]]
+
+
+def test_looped_clip_truth_counts_only_grow() -> None:
+    from workers.sim.clips import Clip, ClipSpec, looped_truth
+
+    frames = [{"counts": {"garis": {"in": {"car": n}}}, "step": n} for n in (0, 1, 3)]
+    clip = Clip(ClipSpec("cam-x", "traffic", 7, "2026-01-01T08:00:00+09:00", 60.0), [], [], frames, {})
+    clip.main = clip.sub = [None] * 3  # type: ignore[list-item]
+    counts = [looped_truth(clip, i)["counts"]["garis"]["in"]["car"] for i in range(9)]
+    assert counts == [0, 1, 3, 3, 4, 6, 6, 7, 9]
+    assert ClipSpec("cam-x", "tps", 7, "x", 60.0).variant("hevc").codec == "hevc"
+    assert ClipSpec("cam-x", "tps", 7, "x", 60.0).variant("resize").sub_size == (1280, 720)

@@ -65,7 +65,11 @@ def child_specs(settings: Settings, registry: Registry, *, only: set[str] | None
             "--port", str(settings.sim_feed_port), "--speed", str(settings.sim_speed),
             "--seed", str(settings.sim_seed)], beats_itself=False))
     for name in LOOP_WORKERS:
-        if available(name):
+        if available(name) and name == "cameras":
+            from workers.camera.processes import camera_specs  # one process per core
+
+            specs += camera_specs([py, "-m", "workers", "worker", name], len(registry.cameras))
+        elif available(name):
             specs.append(ChildSpec(name, [py, "-m", "workers", "worker", name]))
     if only:
         specs = [s for s in specs if s.name in only or s.name.split("-")[0] in only]

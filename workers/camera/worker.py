@@ -12,6 +12,7 @@ import os
 import socket
 import time
 import zlib
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -20,23 +21,26 @@ from sqlalchemy.orm import Session
 
 from ambon_core.alert_kinds import kinds_raised_by
 from ambon_core.alerts import sync_alerts
-from ambon_core.domain import Alert, AlertKind, CameraState, CameraStatus
+from ambon_core.domain import Alert, AlertKind, CameraKind, CameraState, CameraStatus
 from ambon_core.models import CameraMinute
 from ambon_core.registry import Camera
-from ambon_core.settings import camera_settings
+from ambon_core.settings import camera_settings, get_camera_streams
 from ambon_core.spool import history_op
 from workers.base import LoopWorker
-from workers.camera.capture import CaptureConfig, Grabber, mask_url
+from workers.camera.capture import Grabber, mask_url
 from workers.camera.detector import Detector, ModelError, MotionGate
+from workers.camera.overload import LoadMonitor, overload_cause, shed_factor, thread_cpu
 from workers.camera.pipeline import CameraPipeline, Rules, load_refs, minute_row
 from workers.camera.privacy import BlurConfig, PrivacyBlur, encode_jpeg
 from workers.camera.refs import is_simulator_source, ref_path
+from workers.camera.streams import MainProbe, camera_health, capture_config, make_grabber
 
 log = logging.getLogger(__name__)
 NO_SIGNAL_S = 10.0
 REFS_CHECK_S = 30.0  # reference photos taken while the camera runs are picked up this often
 SNAPSHOT_S = 2.0
 DEMO_MODEL = "demo_model"  # CameraState.analysis_withheld: the demo model on a real camera
+LIVE = (CameraStatus.OK, CameraStatus.OVERLOADED)  # its frames are fresh: analysis and snapshot stand
 ALERT_KINDS = kinds_raised_by("cameras")  # from the specs: every kind this worker raises
 
 
@@ -58,6 +62,9 @@ class Held:
     analysed_image: object = None  # the frame the blur last saw: the only one published
     refs_seen: tuple[float, ...] = ()  # mtimes of its reference photos when loaded
     withheld: str | None = None  # why values are not published (DEMO_MODEL)
+    taken_at: float = field(default_factory=time.monotonic)
+    pending_wall: float | None = None  # wall stamp of an analysed frame not yet in Redis
+    overload: str | None = None
 
 
 class CameraWorker(LoopWorker):
@@ -70,13 +77,24 @@ class CameraWorker(LoopWorker):
         self.name = self.tunables.worker_name
         self.owner = f"{self.name}@{socket.gethostname()}:{os.getpid()}"
         self.max_cameras = self.tunables.worker_max
-        self.period_s = self.tunables.analyse_period_s
+        self.streams = get_camera_streams()
+        fastest = max(self.streams.target_fps(k.value) for k in CameraKind)
+        # the turn runs at the fastest kind's cadence unless CAMERA_ANALYSE_PERIOD_S says otherwise
+        self.period_s = (self.tunables.analyse_period_s
+                         if "analyse_period_s" in self.tunables.model_fields_set
+                         else round(1 / fastest, 3))
         self.lease_ttl_s = self.tunables.lease_ttl_s
         self.blur_cfg = BlurConfig.from_settings(self.tunables)
         self.held: dict[str, Held] = {}
         self.rules = Rules.from_settings(self.tunables)
         self._refs_checked = 0.0
-        self.capture_cfg = CaptureConfig()
+        self.capture_cfg = capture_config(self.streams)
+        self.load = LoadMonitor(window_s=self.streams.overload_window_s)
+        self.probe = MainProbe(lambda: [h.camera for h in list(self.held.values())],
+                               self.streams.main_probe_s, self.capture_cfg)
+        self.cpu_analysis_s = 0.0
+        self.analysed_frames = 0
+        self.latencies: deque[float] = deque(maxlen=2000)
         self.detector: Detector | None = None
         self.model_error: str | None = None
         self._last_alerts = 0.0
@@ -111,8 +129,10 @@ class CameraWorker(LoopWorker):
                 self._take(cam)
 
     def _take(self, cam: Camera) -> None:
-        grabber = Grabber(cam.id, cam.source, self.capture_cfg)
+        grabber = make_grabber(cam, self.capture_cfg, self.streams)
         grabber.start()
+        if cam.detect_source and not self.probe.is_alive():
+            self.probe.start()
         held = Held(cam, grabber, self._pipeline(cam), withheld=self._withheld(cam))
         self._load_refs(held)
         self.held[cam.id] = held
@@ -182,10 +202,14 @@ class CameraWorker(LoopWorker):
                 continue
             h.last_seq = frame.seq
             todo.append(h)
+        cpu0 = thread_cpu()
         self.analyse(todo, now, local_now)
+        self.cpu_analysis_s += thread_cpu() - cpu0
+        self.watch_load(now, time.monotonic() - started)
         self.publish(now)
         self.detail.update(cameras=len(self.held), owner=self.owner,
-                           infer_fps=round(sum(_rate(h.analysed, now) for h in self.held.values()), 2))
+                           infer_fps=round(sum(_rate(h.analysed, now) for h in self.held.values()), 2),
+                           **self.load_detail())
         # keep a steady analysis period: the base loop waits interval_s after each turn
         self.interval_s = max(0.02, self.period_s - (time.monotonic() - started))
 
@@ -214,12 +238,55 @@ class CameraWorker(LoopWorker):
                 h.gated += 1
             h.pipeline.analyse(frames[h.camera.id].mono, frames[h.camera.id].image, d, local_now)
             h.analysed = [t for t in h.analysed if now - t <= 10] + [now]
+            h.pending_wall = frames[h.camera.id].wall
+            self.analysed_frames += 1
+
+    # ---- overload and shedding ----------------------------------------------------------
+    def target_fps(self, h: Held) -> float:
+        """The camera's analysed rate wanted now: its kind's cadence after shedding, and no
+        more than its key frames when it decodes key frames only."""
+        kind = h.camera.kind.value
+        want = self.streams.target_fps(kind) * shed_factor(self.load.level, kind)
+        if h.grabber.keyframes_only and (keys := h.grabber.keyframe_fps()) > 0:
+            want = min(want, keys)
+        return want
+
+    def watch_load(self, now: float, busy_s: float) -> None:
+        """Per camera: overloaded or not, and why; for the process: the shed level."""
+        self.load.record_turn(now, busy_s, self.period_s)
+        wait = self.load.cpu_wait_share(now)
+        window = self.streams.overload_window_s
+        for h in self.held.values():
+            if self.detector is None or now - h.taken_at < window + 2 * self.period_s:
+                continue  # nothing analysed (capture only), or not held long enough to judge
+            analysed = sum(1 for t in h.analysed if now - t <= window) / window
+            h.overload = overload_cause(analysed, self.target_fps(h), h.grabber.delivered_fps(window),
+                                        wait, self.streams.overload_share)
+        starved = any(h.overload in ("cpu", "inference") for h in self.held.values())
+        before = self.load.level
+        if self.load.update_level(now, starved) != before:
+            log.warning("cameras: load shedding level %d -> %d (sites first)", before, self.load.level)
+            for h in self.held.values():
+                kind = h.camera.kind.value
+                h.grabber.set_cadence(self.streams.target_fps(kind) * shed_factor(self.load.level, kind))
+
+    def load_detail(self) -> dict[str, float | int]:
+        """CPU seconds split decode / analysis / process, frame-to-Redis latency, shed level."""
+        lat = sorted(self.latencies)
+        decode = sum(h.grabber.cpu_s for h in self.held.values()) + self.probe.cpu_s
+        return {"shed_level": self.load.level, "cpu_process_s": round(time.process_time(), 2),
+                "cpu_decode_s": round(decode, 2), "cpu_analysis_s": round(self.cpu_analysis_s, 2),
+                "analysed_frames": self.analysed_frames,
+                "latency_p50_ms": round(1000 * lat[len(lat) // 2], 1) if lat else 0.0,
+                "latency_p95_ms": round(1000 * lat[int(len(lat) * 0.95)], 1) if lat else 0.0}
 
     def state_of(self, h: Held, now: float) -> CameraState:
         frame = h.grabber.latest()
         fresh = frame is not None and now - frame.mono < NO_SIGNAL_S
-        status = CameraStatus.OK if fresh else (
-            CameraStatus.STARTING if frame is None and h.grabber.reconnects == 0 else CameraStatus.NO_SIGNAL)
+        started = not (frame is None and h.grabber.reconnects == 0)
+        health = camera_health(fresh, started, h.overload, h.grabber.cause,
+                               self.probe.up.get(h.camera.id) if h.camera.detect_source else None)
+        status = health.status
         values = {k: v for k, v in h.pipeline.values.items() if not k.startswith("_")}
         if not fresh or self.detector is None or h.withheld:
             values = {}
@@ -228,7 +295,10 @@ class CameraWorker(LoopWorker):
                            capture_fps=round(h.grabber.fps(), 2), infer_fps=round(_rate(h.analysed, now), 2),
                            infer_ms=round(h.infer_ms, 1), skipped_frames=h.gated + h.grabber.corrupt,
                            reconnects=h.grabber.reconnects, last_frame_at=last,
-                           analysis_withheld=h.withheld, **values)
+                           analysis_withheld=h.withheld,
+                           health_cause=health.cause, target_fps=round(self.target_fps(h), 2),
+                           stream=_stream_text(h.grabber), stream_changes=h.grabber.stream_changes,
+                           **values)
 
     def publish(self, now: float) -> None:
         states = {cid: self.state_of(h, now) for cid, h in self.held.items()}
@@ -240,8 +310,13 @@ class CameraWorker(LoopWorker):
             self.store.put(*history, history=True)
             for s in history:
                 self.held[s.camera_id].last_history = now
+        wall = time.time()
+        for h in self.held.values():
+            if h.pending_wall is not None:
+                self.latencies.append(wall - h.pending_wall)
+                h.pending_wall = None
         for cid, h in self.held.items():
-            if states[cid].status != CameraStatus.OK:
+            if states[cid].status not in LIVE:
                 self.store.r.delete(self.store.key_snapshot(cid))  # never the last frame as live
             elif now - h.last_snapshot >= SNAPSHOT_S:
                 self.publish_snapshot(h, now)
@@ -263,7 +338,7 @@ class CameraWorker(LoopWorker):
         """Alerts of our cameras and finished minutes to SQL (other hosts' alerts untouched)."""
         wanted: list[Alert] = []
         for cid, h in self.held.items():
-            wanted += h.pipeline.alerts() if states[cid].status == CameraStatus.OK and not h.withheld else []
+            wanted += h.pipeline.alerts() if states[cid].status in LIVE and not h.withheld else []
             if states[cid].status == CameraStatus.NO_SIGNAL:
                 wanted.append(Alert(alert_id=f"camera_offline:{cid}", kind=AlertKind.CAMERA_OFFLINE,
                                     entity_id=cid, severity=1, lat=h.camera.lat, lon=h.camera.lon,
@@ -280,6 +355,7 @@ class CameraWorker(LoopWorker):
         try:
             super().run()
         finally:
+            self.probe.stop()
             grabbers = [h.grabber for h in self.held.values()]
             for cid in list(self.held):
                 self.store.release(cid, self.owner)
@@ -290,6 +366,10 @@ class CameraWorker(LoopWorker):
             deadline = time.monotonic() + self.capture_cfg.read_timeout_s + 1.0
             for grabber in grabbers:
                 grabber.join(max(0.0, deadline - time.monotonic()))
+
+
+def _stream_text(g: Grabber) -> str | None:
+    return f"{g.codec} {g.stream_size[0]}x{g.stream_size[1]}" if g.codec and g.stream_size else None
 
 
 def _rate(stamps: list[float], now: float, window: float = 10.0) -> float:

@@ -9,7 +9,8 @@ Run::
 Without ``--cameras`` the camera list comes from the site registry
 (``ambon_core.registry.load_registry``): every camera whose ``source`` is an http URL
 containing ``/cam/<id>/`` or an ``rtsp://`` URL ending in ``/cam/<id>``; the latter are
-published as H.264 over RTSP (``workers.sim.rtsp``, Debian's ``ffmpeg``) on ``--rtsp-port``.
+published over RTSP on ``--rtsp-port`` like an IP camera: a 1920x1080 main stream and a
+640x360 sub-stream (``/sub``), looped from a clip rendered once (``workers.sim.clips``).
 
 Endpoints (``<id>`` is a camera id):
 
@@ -19,11 +20,12 @@ Endpoints (``<id>`` is a camera id):
   view, no garbage; and the door shut) as an operator takes them at a real site.
 - ``GET /truth/<id>``, ``GET /truth``: ground truth JSON (one camera / all, keyed by id).
 - ``GET /healthz``: ``{"ok": true, "sim_time": ..., "speed": ..., "cameras": [...]}``.
-- ``rtsp://<host>:<rtsp-port>/cam/<id>``: H.264 (RTP over TCP) for the RTSP cameras.
-- ``POST /fault/<id>?mode=stop|hang|corrupt|resize|none`` (``GET /fault`` lists modes):
+- ``rtsp://<host>:<rtsp-port>/cam/<id>[/sub]``: H.264 (RTP over TCP) for the RTSP cameras.
+- ``POST /fault/<id>?mode=stop|hang|corrupt|resize|hevc|nokey|none`` (``GET /fault`` lists modes):
   stop = 404 for new requests and open streams are closed; hang = connections stay
   open but nothing is sent; corrupt = JPEG parts whose header is garbage (undecodable);
-  resize = 1280x720 frames (truth stays in 640x360 base pixels); none = healthy.
+  resize = 1280x720 frames (truth stays in 640x360 base pixels); hevc = RTSP streams in
+  H.265; nokey = RTSP streams without key frames; none = healthy.
 
 Sim time is ``start + (real elapsed) * speed`` in WIT (Asia/Jayapura). The scenes are
 advanced by one background thread (cheap); frames are rendered only when asked for.
@@ -34,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -46,11 +49,12 @@ from urllib.parse import parse_qs, urlparse
 import cv2
 import numpy as np
 
-from workers.sim.rtsp import RtspFeeder, RtspRelay, ffmpeg_binary
+from workers.sim.clips import Clip, ClipSpec, load
+from workers.sim.rtsp import ClipPlayer, RtspRelay, ffmpeg_binary
 from workers.sim.scenes import KINDS, WIT, DoorSchedule, PileSchedule, Scene, hhmm, make_scene
 
 LOG = logging.getLogger("sim.cameras")
-FAULT_MODES = ("none", "stop", "hang", "corrupt", "resize")
+FAULT_MODES = ("none", "stop", "hang", "corrupt", "resize", "hevc", "nokey")
 BIG = (1280, 720)
 REFERENCES = ("empty.jpg", "door_closed.jpg")
 BOUNDARY = "frame"
@@ -175,6 +179,7 @@ class SimCity:
         self.faults: dict[str, str] = dict.fromkeys(self.scenes, "none")
         self._cache: dict[str, tuple[tuple[int, tuple[int, int]], bytes]] = {}
         self._stop = threading.Event()
+        self.clip_truth: dict[str, Any] = {}  # RTSP cameras: truth of the clip frame being sent
 
     def sim_now(self) -> datetime:
         """Current sim time."""
@@ -219,7 +224,7 @@ class SimCity:
         return Frame(data, step, sim_time)
 
     def image(self, cid: str) -> np.ndarray:
-        """Current frame of ``cid`` as a BGR image (the RTSP feeders encode these)."""
+        """Current frame of ``cid`` as a BGR image (the HTTP endpoints encode these)."""
         size = BIG if self.faults[cid] == "resize" else (640, 360)
         with self.locks[cid]:
             return self.scenes[cid].render(size)
@@ -246,8 +251,11 @@ class SimCity:
     def truth(self, cid: str) -> dict[str, Any]:
         """Ground truth of ``cid`` plus the served frame size and fault mode."""
         scene = self.scenes[cid]
-        with self.locks[cid]:
-            t = scene.truth()
+        clip_truth = self.clip_truth.get(cid)
+        t = clip_truth() if clip_truth else None
+        if t is None:
+            with self.locks[cid]:
+                t = scene.truth()
         mode = self.faults[cid]
         t["frame_size"] = list(BIG) if mode == "resize" else [640, 360]
         t["fault"] = mode
@@ -419,7 +427,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rtsp-cameras", default="",
                    help="ids to publish over RTSP too, comma-separated, or 'all' (the registry's "
                         "rtsp:// cameras are always published)")
-    p.add_argument("--rtsp-fps", type=float, default=5.0)
+    p.add_argument("--rtsp-fps", type=int, default=20, help="frame rate of the RTSP clips")
+    p.add_argument("--clip-seconds", type=float, default=10.0,
+                   help="length of each RTSP camera's looped clip (visual seconds)")
     p.add_argument("--log-level", default="INFO")
     p.add_argument("--refs-dir", default=None,
                    help="write missing reference photos here at start (workers.sim.installer)")
@@ -451,7 +461,8 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         raise SystemExit(f"--rtsp-cameras: no such camera {', '.join(sorted(unknown))}")
     rtsp_ids = [c.id for c in cameras if c.rtsp or "all" in chosen or c.id in chosen]
-    feeders = start_rtsp(server, rtsp_ids, args.host, args.rtsp_port, args.rtsp_fps) if rtsp_ids else []
+    feeders = start_rtsp(server, rtsp_ids, args.host, args.rtsp_port, args.rtsp_fps,
+                                                  args.clip_seconds, args.seed, cameras) if rtsp_ids else []
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
@@ -467,13 +478,12 @@ def main(argv: list[str] | None = None) -> None:
         server.server_close()
 
 
-def start_rtsp(server: SimServer, ids: list[str], host: str, port: int,
-               fps: float) -> list[RtspFeeder]:
-    """Start the RTSP relay and one encoder per camera in ``ids``; the feeders started."""
+def start_rtsp(server: SimServer, ids: list[str], host: str, port: int, fps: int,
+               seconds: float, seed: int, cameras: list[SimCamera]) -> list[ClipPlayer]:
+    """Start the RTSP relay and one clip player per camera in ``ids``; the players started."""
     city = server.city
     try:
-        relay = RtspRelay((host, port),
-                          fault_of=lambda path: city.faults.get(path.split("/")[-1], "none"))
+        relay = RtspRelay((host, port), fault_of=lambda path: city.faults.get(_camera_of(path), "none"))
     except OSError as exc:
         raise SystemExit(f"the camera simulator cannot listen for RTSP on {host}:{port} ({exc.strerror}); "
                          "set SIM_RTSP_PORT to a free port") from exc
@@ -484,14 +494,45 @@ def start_rtsp(server: SimServer, ids: list[str], host: str, port: int,
         LOG.error("ffmpeg is not installed, so the RTSP cameras %s have no stream "
                   "(install Debian's ffmpeg: `make setup` does)", ", ".join(ids))
         return []
-    feeders = [RtspFeeder(cid, f"rtsp://{host}:{relay.port}/cam/{cid}",
-                          render=lambda cid=cid: city.image(cid),
-                          fault_of=lambda cid=cid: city.faults[cid], fps=fps, ffmpeg=ffmpeg)
-               for cid in ids]
-    for feeder in feeders:
-        feeder.start()
-    LOG.info("RTSP: %d cameras on rtsp://%s:%d/cam/<id>", len(ids), host, relay.port)
-    return feeders
+    by_id = {c.id: c for c in cameras}
+    # the clip shows the hour the city starts in, so one render serves every run of that hour
+    start = city.start.replace(minute=0, second=0, microsecond=0).isoformat()
+    players = []
+    for cid in ids:
+        cam = by_id[cid]
+        spec = ClipSpec(cid, cam.kind, seed, start, city.speed, seconds=seconds, fps=fps,
+                        gop=max(1, round(fps * 1.5)), schedule=repr(cam.schedule()))
+        player = ClipPlayer(cid, relay, _clip_source(spec, cam, ffmpeg),
+                            fault_of=lambda cid=cid: city.faults[cid])
+        city.clip_truth[cid] = player.truth
+        players.append(player)
+    for player in players:
+        player.start()
+    LOG.info("RTSP: %d cameras on rtsp://%s:%d/cam/<id> (main) and /cam/<id>/sub", len(ids), host, relay.port)
+    return players
+
+
+_RENDERING = threading.Semaphore(int(os.environ.get("SIM_CLIP_RENDERS", "2")))  # the machine stays usable
+
+
+def _clip_source(spec: ClipSpec, cam: SimCamera, ffmpeg: str):  # type: ignore[no-untyped-def]
+    """``mode -> Clip`` for one camera: its clip, or the variant of a fault mode, loaded once."""
+    loaded: dict[ClipSpec, Clip] = {}
+
+    def clip_for(mode: str) -> Clip:
+        want = spec.variant(mode)
+        if want not in loaded:
+            with _RENDERING:
+                loaded[want] = load(want, cam.schedule(), ffmpeg)
+        return loaded[want]
+
+    return clip_for
+
+
+def _camera_of(path: str) -> str:
+    """``/cam/<id>`` or ``/cam/<id>/sub`` -> ``<id>``."""
+    parts = [p for p in path.split("/") if p]
+    return parts[1] if len(parts) >= 2 and parts[0] == "cam" else ""
 
 
 if __name__ == "__main__":

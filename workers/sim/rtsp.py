@@ -27,14 +27,17 @@ import os
 import shutil
 import socket
 import socketserver
-import subprocess
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from workers.sim.clips import Clip, looped_truth
+from workers.sim.rtp import CLOCK_HZ, AccessUnit, au_payloads, rtp_packet, sdp
 
 LOG = logging.getLogger("sim.rtsp")
 GOP_CACHE_BYTES = 4_000_000  # per path; a 640x360 GOP of 2 s is ~100 kB
@@ -101,6 +104,7 @@ class _Path:
     gop: list[bytes] = field(default_factory=list)
     gop_bytes: int = 0
     packets: int = 0
+    gop_source: Callable[[], list[bytes]] | None = None  # a clip player's current GOP
 
 
 class RtspRelay(socketserver.ThreadingTCPServer):
@@ -130,7 +134,36 @@ class RtspRelay(socketserver.ThreadingTCPServer):
 
     def published(self, name: str) -> bool:
         p = self.paths.get(name)
-        return p is not None and p.publisher is not None and bool(p.sdp)
+        return p is not None and (p.publisher is not None or p.gop_source is not None) and bool(p.sdp)
+
+    def has_readers(self, name: str) -> bool:
+        p = self.paths.get(name)
+        return p is not None and bool(p.readers)
+
+    def attach(self, name: str, sdp: bytes, gop_source: Callable[[], list[bytes]]) -> None:
+        """Publish ``name`` from an in-process player (no publisher connection); a new stream
+        description drops the readers, who DESCRIBE again, as with a camera whose profile changed."""
+        p = self.path(name)
+        with self.lock:
+            dropped = list(p.readers) if p.sdp and p.sdp != sdp else []
+            p.sdp, p.gop_source, p.gop, p.gop_bytes = sdp, gop_source, [], 0
+        if dropped:
+            self.drop_readers(name, dropped)
+
+    def forward_frame(self, name: str, packets: list[bytes]) -> None:
+        """Send one picture's RTP packets (a player's) to every reader of ``name``."""
+        p = self.path(name)
+        mode = self.fault_of(name)
+        with self.lock:
+            p.packets += len(packets)
+            readers = list(p.readers)
+        if mode == "hang" or not readers:
+            return
+        if mode == "corrupt":
+            packets = [garble(pk, p.packets + k) for k, pk in enumerate(packets)]
+        dead = [r for r in readers if not all(r.send(0, pk) for pk in packets)]
+        if dead:
+            self.drop_readers(name, dead)
 
     def forward(self, name: str, channel: int, packet: bytes) -> None:
         """Send a publisher's packet (channel 0 RTP, 1 RTCP) to every reader of ``name``."""
@@ -158,7 +191,8 @@ class RtspRelay(socketserver.ThreadingTCPServer):
         first frame decodes now, not at the next key frame (none while hung)."""
         p = self.path(name)
         with self.lock:
-            gop = [] if self.fault_of(name) == "hang" else list(p.gop)
+            gop = [] if self.fault_of(name) == "hang" else (
+                p.gop_source() if p.gop_source is not None else list(p.gop))
             p.readers.append(reader)
             reader.lock.acquire()  # live packets wait until the cached ones are out
         try:
@@ -183,7 +217,7 @@ class RtspRelay(socketserver.ThreadingTCPServer):
         with self.lock:
             readers, p.readers = p.readers, []
             publisher, p.publisher = p.publisher, None
-            p.gop, p.gop_bytes, p.sdp = [], 0, b""
+            p.gop, p.gop_bytes, p.sdp, p.gop_source = [], 0, b"", None
         for r in readers:
             _close(r.sock)
         if publisher is not None:
@@ -367,89 +401,104 @@ def _stream_path(path: str) -> str:
     return path
 
 
-class RtspFeeder(threading.Thread):
-    """Renders one camera at ``fps`` and publishes it to the relay through ffmpeg/libx264."""
+class ClipPlayer(threading.Thread):
+    """Loops one camera's clip on the relay, stream copy: main stream ``/cam/<id>``,
+    sub-stream ``/cam/<id>/sub``, paced by the clip's frame rate.
 
-    def __init__(self, cid: str, url: str, render: Callable[[], np.ndarray],
-                 fault_of: Callable[[], str], fps: float = 5.0, ffmpeg: str | None = None):
+    ``clip_for(mode)`` gives the clip a fault mode plays (``resize``, ``hevc``: a variant,
+    rendered on first use; otherwise the camera's own). ``nokey`` sends every picture but
+    the key frames (a camera whose encoder lost its IDRs). Nothing is built for a stream
+    nobody reads; a reader that joins gets the pictures since the last key frame.
+    """
+
+    def __init__(self, cid: str, relay: RtspRelay, clip_for: Callable[[str], Clip],
+                 fault_of: Callable[[], str]):
         super().__init__(name=f"rtsp-{cid}", daemon=True)
-        self.cid, self.url, self.render, self.fault_of, self.fps = cid, url, render, fault_of, fps
-        self.ffmpeg = ffmpeg or ffmpeg_binary()
+        self.cid, self.relay, self.clip_for, self.fault_of = cid, relay, clip_for, fault_of
+        self.paths = (f"/cam/{cid}", f"/cam/{cid}/sub")
         self.stopping = threading.Event()
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.restarts = 0
+        self.clip: Clip | None = None
+        self.index = 0  # absolute frame number of the endless loop
+        self.error: str | None = None
+        self._lock = threading.Lock()
+        self._seq = dict.fromkeys(self.paths, 0)
+        self._sent: dict[str, list[tuple[int, int]]] = {p: [] for p in self.paths}  # since key
 
     def stop(self) -> None:
         self.stopping.set()
-        self._end()
 
-    def _start(self, size: tuple[int, int]) -> subprocess.Popen[bytes]:
-        assert self.ffmpeg
-        cmd = [self.ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin",
-               "-f", "rawvideo", "-pix_fmt", "bgr24", "-video_size", f"{size[0]}x{size[1]}",
-               "-framerate", f"{self.fps:g}", "-i", "pipe:0", "-an",
-               "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency",
-               "-g", str(max(1, int(self.fps * 2))), "-pix_fmt", "yuv420p", "-threads", "1",
-               "-f", "rtsp", "-rtsp_transport", "tcp", self.url]
-        return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE)
+    def _units(self, path: str) -> list[AccessUnit]:
+        assert self.clip is not None
+        return self.clip.main if path == self.paths[0] else self.clip.sub
 
-    def _end(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is None:
+    def _packets(self, path: str, index: int, seq0: int) -> list[bytes]:
+        assert self.clip is not None
+        au = self._units(path)[index % self.clip.frames]
+        chunks = au_payloads(au, self.clip.spec.codec)
+        ts = int(index * CLOCK_HZ / self.clip.spec.fps)
+        ssrc = zlib.crc32(path.encode())
+        return [rtp_packet(c, seq0 + k, ts, k == len(chunks) - 1, ssrc) for k, c in enumerate(chunks)]
+
+    def _gop(self, path: str) -> list[bytes]:
+        with self._lock:
+            sent = list(self._sent[path])
+        return [pk for index, seq0 in sent for pk in self._packets(path, index, seq0)]
+
+    def _publish(self, clip: Clip) -> None:
+        self.clip = clip
+        codec = clip.spec.codec
+        for path, units in zip(self.paths, (clip.main, clip.sub), strict=True):
+            with self._lock:
+                self._sent[path] = []
+            self.relay.attach(path, sdp(units, codec), lambda path=path: self._gop(path))
+
+    def _send(self, path: str, index: int, mode: str) -> None:
+        assert self.clip is not None
+        au = self._units(path)[index % self.clip.frames]
+        if mode == "nokey" and au.key:
             return
-        try:
-            if proc.stdin:
-                proc.stdin.close()
-        except OSError:
-            pass
-        try:
-            proc.wait(timeout=3)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        if not self.relay.has_readers(path):
+            with self._lock:
+                self._sent[path] = []  # a newcomer waits for the next key frame
+            return
+        with self._lock:
+            seq0 = self._seq[path]
+        packets = self._packets(path, index, seq0)
+        self.relay.forward_frame(path, packets)
+        with self._lock:
+            self._seq[path] = (seq0 + len(packets)) & 0xFFFF
+            self._sent[path] = ([] if au.key else self._sent[path]) + [(index, seq0)]
+
+    def truth(self) -> dict | None:
+        """Ground truth of the picture being sent now (None before the clip is ready)."""
+        clip = self.clip
+        return None if clip is None else looped_truth(clip, max(0, self.index - 1))
 
     def run(self) -> None:
-        period, backoff, size = 1.0 / self.fps, 0.5, None
-        nxt = time.monotonic()
+        t0 = time.monotonic()
         while not self.stopping.is_set():
-            if self.fault_of() == "stop":
-                self._end()
-                size = None
+            mode = self.fault_of()
+            if mode == "stop":
+                for path in self.paths:
+                    self.relay.cut(path)
+                self.clip = None
                 self.stopping.wait(0.2)
-                nxt = time.monotonic()
                 continue
-            image = self.render()
-            shape = (image.shape[1], image.shape[0])
-            if self.proc is None or self.proc.poll() is not None or shape != size:
-                if self.proc is not None and self.proc.poll() is not None:
-                    err = (self.proc.stderr.read() if self.proc.stderr else b"")[-300:]
-                    LOG.warning("camera %s: encoder exited (%s); restarting in %.1f s", self.cid,
-                                err.decode(errors="replace").strip() or self.proc.returncode,
-                                backoff)
-                    self.proc = None
-                    self.restarts += 1
-                    if self.stopping.wait(backoff):
-                        break
-                    backoff = min(10.0, backoff * 2)
-                self._end()
-                try:
-                    self.proc, size = self._start(shape), shape
-                except OSError as exc:  # the binary went away or cannot run
-                    LOG.error("camera %s: cannot start %s (%s)", self.cid, self.ffmpeg, exc)
-                    self.restarts += 1
-                    if self.stopping.wait(backoff):
-                        break
-                    backoff = min(10.0, backoff * 2)
-                    continue
             try:
-                assert self.proc.stdin is not None
-                self.proc.stdin.write(np.ascontiguousarray(image).tobytes())
-                self.proc.stdin.flush()
-                backoff = 0.5
-            except (BrokenPipeError, OSError):
-                pass  # the next loop sees the exited encoder and restarts it
-            nxt += period
-            self.stopping.wait(max(0.0, nxt - time.monotonic()))
-            nxt = max(nxt, time.monotonic() - period)
-        self._end()
+                clip = self.clip_for(mode)
+            except Exception as exc:  # no ffmpeg, or it failed: the camera has no stream
+                self.error = str(exc)
+                LOG.error("camera %s: %s", self.cid, exc)
+                self.stopping.wait(10.0)
+                continue
+            if clip is not self.clip:
+                self._publish(clip)
+            due = t0 + self.index / clip.spec.fps
+            if self.stopping.wait(max(0.0, due - time.monotonic())):
+                break
+            for path in self.paths:
+                self._send(path, self.index, mode)
+            self.index += 1
+            late = time.monotonic() - t0 - self.index / clip.spec.fps
+            if late > 1.0:  # the process was starved: skip ahead as a live camera does
+                self.index = int((time.monotonic() - t0) * clip.spec.fps)
