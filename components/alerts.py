@@ -8,7 +8,7 @@ import streamlit as st
 
 from ambon_core.domain import Alert
 from components.actions_ui import render_alert_actions
-from components.fmt import age_text, percent, wit_time
+from components.fmt import age_text, figure, percent, wit_time
 from components.i18n import translate
 from components.nav import ALERT_PAGE, PAGES
 from components.text import plain
@@ -24,6 +24,9 @@ def alert_text(alert: Alert, language: str) -> str:
     params.setdefault("name", alert.entity_id)
     if isinstance(params.get("fill"), int | float):
         params["fill_pct"] = percent(float(params["fill"]), language)
+    for name, value in params.items():  # M5,2 and 12,3 km on an Indonesian screen
+        if isinstance(value, float):
+            params[name] = figure(value, language)
     return translate(f"alert.{alert.kind.value}", language, **params)
 
 

@@ -35,6 +35,7 @@ from ambon_core.settings import Settings, get_settings
 from ambon_core.store import LiveState, Store
 
 log = logging.getLogger(__name__)
+SNAPSHOT_PERIOD_S = 2.0
 
 
 @st.cache_resource
@@ -54,8 +55,11 @@ def store() -> Store:
     return Store(connect(s, check=False), s.key_prefix, s.stream_maxlen)
 
 
-@st.cache_data(ttl=1.0, show_spinner=False, max_entries=4)
-def _shared_live(_bucket: int) -> LiveState | None:
+# The period number is a hashed parameter on purpose: Streamlit does not hash
+# parameters whose names start with "_", so "_bucket" would make every period share one
+# cache entry until the TTL ran out. The TTL only bounds memory.
+@st.cache_data(ttl=60, show_spinner=False, max_entries=4)
+def _shared_live(period: int) -> LiveState | None:
     try:
         return store().read_live()
     except (redis.RedisError, OSError) as exc:
@@ -69,8 +73,8 @@ def live() -> LiveState | None:
     return _shared_live(int(utcnow().timestamp() / period))
 
 
-@st.cache_data(ttl=30, show_spinner=False)
-def snapshot(camera_id: str, _bucket: int) -> bytes | None:
+@st.cache_data(ttl=30, show_spinner=False, max_entries=500)
+def snapshot(camera_id: str, period: int) -> bytes | None:
     try:
         return store().snapshot(camera_id)
     except (redis.RedisError, OSError):
@@ -78,11 +82,12 @@ def snapshot(camera_id: str, _bucket: int) -> bytes | None:
 
 
 def camera_snapshot(camera_id: str, live: LiveState) -> bytes | None:
-    """The latest blurred snapshot of a camera (cached 2 s across sessions); None for a
+    """The latest blurred snapshot of a camera (shared across sessions for 2 s, so a
+    camera that lost its signal stops showing its last frame within 2 s); None for a
     screen showing the public view (``privacy.camera_pixels_allowed``: the wall shows none)."""
     if not camera_pixels_allowed(live):
         return None
-    return snapshot(camera_id, int(utcnow().timestamp() / 2))
+    return snapshot(camera_id, int(utcnow().timestamp() / SNAPSHOT_PERIOD_S))
 
 
 def _query(stmt, columns: list[str]) -> pd.DataFrame:

@@ -57,6 +57,14 @@ def number(value: float | int | None, decimals: int = 0, lang: str = "id") -> st
     return format_decimal(value, format=pattern, locale=_locale(lang))
 
 
+def figure(value: float | int | None, lang: str = "id") -> str:
+    """A setting or measure for a sentence: whole numbers without decimals (10), else
+    one decimal in the language's mark (9,5)."""
+    if value is None or value != value:
+        return "-"
+    return number(value, 0 if float(value).is_integer() else 1, lang)
+
+
 def percent(fraction: float | None, lang: str = "id") -> str:
     """0.93 -> '93%'; None or NaN -> '-'."""
     if fraction is None or fraction != fraction:

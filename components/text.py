@@ -9,7 +9,7 @@ before it is put into such a string (the translation table's own text is ours).
 
 from __future__ import annotations
 
-_MARKDOWN = "\\`*_{}[]<>()#+-!|~:$=&"
+_MARKDOWN = "\\`*_{}[]<>()#+-!|~:$=&.@"
 
 
 def plain(value: object) -> str:

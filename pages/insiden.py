@@ -14,7 +14,7 @@ from components.calls_panel import render_calls_panel
 from components.city_map import render_deck
 from components.details import incident_detail
 from components.export_ui import open_data_download
-from components.fmt import age_text, wit_time
+from components.fmt import age_text, figure, wit_time
 from components.history import range_picker
 from components.page import header, live_or_banner
 from components.scope import scoped_incidents
@@ -118,6 +118,7 @@ show_table(table, {"key": f"inc.by_{by}", "call_to_dispatch": "inc.call_to_dispa
                    "call_to_dispatch_ok": "inc.dispatch_ok", "dispatch_to_scene":
                    "inc.dispatch_to_scene", "dispatch_to_scene_ok": "inc.scene_ok",
                    "n": "inc.count"}, key="response_table")
-st.caption(t("inc.targets", dispatch=s.target_dispatch_min, scene=s.target_on_scene_min))
+st.caption(t("inc.targets", dispatch=figure(s.target_dispatch_min, lang()),
+             scene=figure(s.target_on_scene_min, lang())))
 render_instructions(None, key="incident_instructions", can_complete=True)
 open_data_download(("alerts",), None, key="incident_export")

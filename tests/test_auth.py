@@ -4,6 +4,7 @@ mapping; and the bad input of issue 7 through the real app (AppTest)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -18,7 +19,7 @@ from ambon_core import auth
 from ambon_core.access import Principal
 from ambon_core.actions import ActionError, complete, instruct, instructions
 from ambon_core.domain import Alert, AlertKind, utcnow
-from ambon_core.models import AuditLog, AuthSession
+from ambon_core.models import AuditLog, AuthSession, LoginThrottle
 from ambon_core.settings import ROOT, Settings
 from ambon_core.store import Store
 from tests.login import PASSWORD, city_opds, login, make_user, submit_login
@@ -70,7 +71,8 @@ def test_lockout_doubles(session) -> None:
     assert [auth.lockout_s(n) for n in (4, 5, 6, 7, 30)] == [0, 30, 60, 120, 3600]
     assert auth.authenticate(session, "kadis.dinkes", PASSWORD,
                              now=later + timedelta(seconds=61)).ok
-    assert auth.find_user(session, "kadis.dinkes").failed_logins == 0
+    assert session.scalars(select(LoginThrottle).where(  # this device starts again
+        LoginThrottle.key == "pair:local|kadis.dinkes")).first() is None
     assert "lockout" in actions(session) and "login.locked" in actions(session)
 
 
@@ -216,20 +218,37 @@ def _reload(token: str, **state) -> AppTest:
     return at.run()
 
 
+def _reload_until(token: str, done, timeout_s: float = 20.0, **state) -> AppTest:
+    """Reload (as a browser does) until ``done(app)``: the user is re-read from SQL every
+    SESSION_RECHECK_S, so a change made elsewhere shows within that period."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        at = _reload(token, **state)
+        if done(at) or time.monotonic() > deadline:
+            return at
+        time.sleep(0.2)  # between two polls, not in place of one
+
+
+def _refused_puskesmas(at: AppTest) -> bool:
+    at.switch_page("pages/puskesmas.py").run()
+    return any("tidak punya akses" in w.value for w in at.warning)
+
+
+def _login_form(at: AppTest) -> bool:
+    return any(w.key == "login_username" for w in at.text_input)
+
+
 def test_role_change_and_disable_take_effect(app: AppTest, session, store) -> None:
     app = login(app, session, "opd", "dinkes", username="kadis")
     token = app.session_state["_auth_token"]
     app.switch_page("pages/puskesmas.py").run()
     assert app.title[0].value == "Puskesmas"
     auth.set_role(session, "kadis", "opd", "dishub", actor="admin", known_opds=city_opds())
-    time.sleep(3.2)  # the role is re-read from SQL every few seconds
-    again = _reload(token)
-    again.switch_page("pages/puskesmas.py").run()
+    again = _reload_until(token, _refused_puskesmas)
     assert any("tidak punya akses" in w.value for w in again.warning) and not again.dataframe
     auth.set_active(session, "kadis", False, actor="admin")
-    time.sleep(3.2)
-    gone = _reload(token)
-    assert gone.text_input(key="login_username") is not None and not gone.metric
+    gone = _reload_until(token, _login_form)
+    assert _login_form(gone) and not gone.metric
 
 
 def test_tampered_and_ended_sessions(app: AppTest, session, settings: Settings) -> None:
@@ -237,10 +256,10 @@ def test_tampered_and_ended_sessions(app: AppTest, session, settings: Settings) 
     token = app.session_state["_auth_token"]
     auth.end_session(session, token, auth.session_secret(settings))
     assert "logout" in actions(session)
-    time.sleep(3.2)  # ended elsewhere: seen within the few seconds of the re-check cache
-    for forged in (_reload(token), _reload("A" * 43), _reload("../../etc"),
+    ended = _reload_until(token, _login_form)  # ended elsewhere: seen within the re-check
+    for forged in (ended, _reload("A" * 43), _reload("../../etc"),
                    _reload("", auth_user=Principal("x", "admin"))):
-        assert forged.text_input(key="login_username") is not None and not forged.metric
+        assert _login_form(forged) and not forged.metric
 
 
 def test_admin_page_manages_users_and_shows_audit(app: AppTest, session) -> None:
@@ -260,10 +279,56 @@ def test_admin_page_manages_users_and_shows_audit(app: AppTest, session) -> None
     assert "user.create" in actions(session)
 
 
-def test_export_is_checked_and_audited(app: AppTest, session) -> None:
-    """components.auth.audit_export: allowed for the owner, refused and logged otherwise."""
-    login(app, session, "opd", "dlh", username="kadis.dlh")
-    from ambon_core.access import can_act
+# --- lockout without account enumeration or lock-out abuse (issue 13, finding 6) ------------
 
-    user = app.session_state["auth_user"]
-    assert can_act(user, "export", "dlh") and not can_act(user, "export", "dinkes")
+def _attempts(session, name: str, client: str, n: int, password: str = "salah-salah-salah",
+              now=None) -> list[tuple[str | None, int]]:
+    return [(r.reason, r.retry_after_s) for r in (
+        auth.authenticate(session, name, password, client=client, now=now) for _ in range(n))]
+
+
+def test_known_and_unknown_names_are_throttled_alike(session) -> None:
+    make_user(session, "walikota", "walikota")
+    now = utcnow()
+    known = _attempts(session, "walikota", "198.51.100.7", 7, now=now)
+    unknown = _attempts(session, "bukan.siapa.siapa", "198.51.100.8", 7, now=now)
+    # the fifth failure locks for 30 s; attempts while locked are told the time left
+    assert known == unknown == [("bad_credentials", 0)] * 4 + [("locked", 30), ("locked", 31),
+                                                               ("locked", 31)]
+
+
+def test_a_stranger_cannot_lock_the_mayor_out(session) -> None:
+    make_user(session, "walikota", "walikota")
+    now = utcnow()
+    assert _attempts(session, "walikota", "203.0.113.66", 5, now=now)[-1] == ("locked", 30)
+    # the stranger's device stays locked, even with the right password …
+    assert auth.authenticate(session, "walikota", PASSWORD, client="203.0.113.66",
+                             now=now).reason == "locked"
+    # … the mayor's tablet is not
+    assert auth.authenticate(session, "walikota", PASSWORD, client="10.1.2.3", now=now).ok
+    assert "lockout" in actions(session)
+
+
+def test_one_device_guessing_many_names_is_slowed_down(session) -> None:
+    make_user(session, "walikota", "walikota")
+    now = utcnow()
+    for i in range(auth.CLIENT_LOCK_AFTER):
+        auth.authenticate(session, f"tebak{i}", "salah-salah-salah", client="192.0.2.5", now=now)
+    spray = auth.authenticate(session, "walikota", PASSWORD, client="192.0.2.5", now=now)
+    assert spray.reason == "locked" and 0 < spray.retry_after_s <= 31
+    assert auth.authenticate(session, "walikota", PASSWORD, client="192.0.2.99", now=now).ok
+    later = now + timedelta(seconds=31)
+    assert auth.authenticate(session, "walikota", PASSWORD, client="192.0.2.5", now=later).ok
+
+
+def test_the_form_answers_known_and_unknown_names_alike(app: AppTest, session) -> None:
+    make_user(session, "walikota", "walikota")
+    app.run()
+    seen = {}
+    for name in ("walikota", "tidak.ada"):
+        seen[name] = []
+        for _ in range(6):
+            submit_login(app, name, "salah-salah-salah")
+            seen[name].append([re.sub(r"\d+", "N", e.value) for e in app.error])
+    assert seen["walikota"] == seen["tidak.ada"]  # same words (seconds left may differ by one)
+    assert "Coba lagi dalam N detik" in seen["walikota"][-1][0] and not app.metric

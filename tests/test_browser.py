@@ -29,6 +29,7 @@ from tests.test_pages import seed
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
+METRICS_TOKEN = "metrics-token-for-the-test-0123456789"
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")]
 
@@ -44,9 +45,9 @@ def server(settings: Settings, store: Store, session) -> Iterator[str]:
     make_user(session, "walikota", "walikota")  # _open logs in with it when asked
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "server.py"), "--server.port",
          str(port), "--server.headless", "true", "--server.address", "127.0.0.1"],
-        cwd=ROOT, env={**os.environ, "UI_REFRESH_S": "1"},
+        cwd=ROOT, env={**os.environ, "UI_REFRESH_S": "1", "METRICS_TOKEN": METRICS_TOKEN},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -167,6 +168,10 @@ def test_open_data_download_in_the_browser(server: str, browser, store: Store, s
     session.commit()
     page = _open(browser, f"{server}/sampah", (1180, 820))
     page.get_by_text("Unduh data terbuka").click()
+    page.get_by_role("button", name="Unduh CSV").wait_for(timeout=60_000)
+    # nothing is built or served before the click: no /media/ file behind the button
+    assert page.locator("a[href*='/media/'], [href*='.csv']").count() == 0
+    assert session.scalars(select(AuditLog).where(AuditLog.action == "export")).all() == []
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="Unduh CSV").click()
     download = info.value
@@ -185,3 +190,43 @@ def test_open_data_download_in_the_browser(server: str, browser, store: Store, s
         time.sleep(0.3)
     assert exported() == ["walikota"]
     _no_exception(page)
+
+
+def test_session_cookie_is_httponly_and_strict(server: str, browser, store: Store) -> None:
+    """After the login the token travels in a cookie page scripts cannot read."""
+    seed(store)
+    page = _open(browser, server, (1180, 820))
+    page.wait_for_function("() => !location.pathname.startsWith('/api/')", timeout=60_000)
+    page.get_by_role("button", name="Keluar").wait_for(timeout=60_000)
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    assert "ambon_session" in cookies, cookies.keys()
+    cookie = cookies["ambon_session"]
+    assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict"
+    assert cookie["secure"] is False  # plain http on loopback; production adds Secure
+    assert "ambon_session" not in page.evaluate("document.cookie")
+    page.reload()  # the cookie alone brings the session back
+    page.get_by_role("button", name="Keluar").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Keluar").click()
+    page.locator("input[type='password']").wait_for(timeout=60_000)
+    page.wait_for_function("() => !location.pathname.startsWith('/api/')", timeout=60_000)
+    deadline = time.monotonic() + 30
+    while "ambon_session" in {c["name"] for c in page.context.cookies()} and \
+            time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "ambon_session" not in {c["name"] for c in page.context.cookies()}
+
+
+def test_cookie_route_refuses_unknown_codes(server: str) -> None:
+    reply = httpx.get(f"{server}/api/session/start", params={"code": "x" * 32},
+                      follow_redirects=False, timeout=10)
+    assert reply.status_code == 303 and "set-cookie" not in reply.headers
+
+
+def test_metrics_need_the_token(server: str) -> None:
+    assert httpx.get(f"{server}/_stcore/metrics", timeout=10).status_code == 404
+    wrong = {"Authorization": "Bearer nope"}
+    assert httpx.get(f"{server}/_stcore/metrics", headers=wrong, timeout=10).status_code == 404
+    right = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    reply = httpx.get(f"{server}/_stcore/metrics", headers=right, timeout=10)
+    assert reply.status_code == 200 and "session" in reply.text
+    assert httpx.get(f"{server}/_stcore/health", timeout=10).text == "ok"

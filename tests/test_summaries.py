@@ -22,36 +22,42 @@ from components.summaries import incident_table, kpis, nearest_kecamatan, puskes
 REG = load_registry(DATA_DIR / "registry.yaml")
 
 
+# Ids and places come from the registry in use (operators replace the sample one).
+LATE, OPEN = REG.puskesmas[0], REG.puskesmas[1]
+TRAFFIC = [c for c in REG.cameras if c.kind == CameraKind.TRAFFIC][:2]
+SITE = REG.tps[-1]  # an incident reported exactly at this TPS
+
+
 def _live() -> LiveState:
     return LiveState(
-        puskesmas={"pkm-waihoka": PuskesmasState(puskesmas_id="pkm-waihoka",
-                                                 status=PuskesmasStatus.BELUM_BUKA),
-                   "pkm-benteng": PuskesmasState(puskesmas_id="pkm-benteng",
-                                                 status=PuskesmasStatus.BUKA)},
-        cameras={"cam-lalin-01": CameraState(camera_id="cam-lalin-01", kind=CameraKind.TRAFFIC,
-                                             status=CameraStatus.OK, congestion=Congestion.MACET),
-                 "cam-lalin-02": CameraState(camera_id="cam-lalin-02", kind=CameraKind.TRAFFIC,
-                                             status=CameraStatus.NO_SIGNAL)},
-        tps={"tps-galala": TpsState(tps_id="tps-galala", fill=0.9, overflow=True)},
+        puskesmas={LATE.id: PuskesmasState(puskesmas_id=LATE.id, status=PuskesmasStatus.BELUM_BUKA),
+                   OPEN.id: PuskesmasState(puskesmas_id=OPEN.id, status=PuskesmasStatus.BUKA)},
+        cameras={TRAFFIC[0].id: CameraState(camera_id=TRAFFIC[0].id, kind=CameraKind.TRAFFIC,
+                                            status=CameraStatus.OK, congestion=Congestion.MACET),
+                 TRAFFIC[1].id: CameraState(camera_id=TRAFFIC[1].id, kind=CameraKind.TRAFFIC,
+                                            status=CameraStatus.NO_SIGNAL)},
+        tps={SITE.id: TpsState(tps_id=SITE.id, fill=0.9, overflow=True)},
         incidents={"a": Incident(incident_id="a", category="banjir", title="A", severity=3,
-                                 lat=-3.7125, lon=128.1675),
+                                 lat=SITE.lat, lon=SITE.lon),
                    "b": Incident(incident_id="b", category="kebakaran", title="B",
                                  status=IncidentStatus.RESOLVED)})
 
 
 def test_kpis_count_what_the_mayor_sees() -> None:
     k = kpis(_live(), REG)
-    assert (k.pkm_open, k.pkm_late, k.pkm_unknown) == (1, 1, 20)  # no data = unknown
+    assert (k.pkm_open, k.pkm_late, k.pkm_unknown) == (1, 1, len(REG.puskesmas) - 2)
     assert (k.traffic_hot, k.tps_over, k.incidents_open) == (1, 1, 1)
     assert k.incidents_by_severity == {3: 1, 2: 0, 1: 0}
-    assert (k.cameras_online, k.cameras_total) == (1, 37)
+    assert (k.cameras_online, k.cameras_total) == (1, len(REG.cameras))
 
 
 def test_tables_put_the_urgent_first_and_fill_kecamatan() -> None:
-    assert puskesmas_table(_live(), REG).iloc[0]["id"] == "pkm-waihoka"  # belum buka first
+    table = puskesmas_table(_live(), REG)
+    assert table.iloc[0]["id"] == LATE.id  # belum buka first
+    assert list(table["status"]).index("buka") > 0
     table = incident_table(_live(), REG)
     assert list(table["id"]) == ["a"]  # resolved incidents are not open
-    assert table.iloc[0]["kecamatan"] == "Nusaniwe"  # nearest site: Benteng
+    assert table.iloc[0]["kecamatan"] == SITE.kecamatan  # the nearest registry site's
     assert nearest_kecamatan(None, 128.1, REG) is None
 
 
