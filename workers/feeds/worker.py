@@ -99,7 +99,7 @@ class FeedWorker(LoopWorker):
         """Ingest one fetch result, refresh the feed's stored state; returns its new status."""
         run, now = self.runs[feed.name], self.clock()
         status = self.store.get(FeedStatus, feed.name) or FeedStatus(feed=feed.name)
-        ctx = context(self.store, self.history, self.registry, now, self.logged)
+        ctx = context(self.store, self.history, self.registry, now, self.logged, self.settings.tz)
         error: str | None = None
         if isinstance(got, BaseException):
             error = describe(got)
