@@ -180,3 +180,19 @@ def test_fhir_closure_holds_until_a_document_lifts_it(settings: Settings, store:
     Path(src["url"][7:]).write_text(location_bundle("active"))
     poll(w, T0 + timedelta(days=10))
     assert store.get(SiteSchedule, site.id).closed_reason is None
+
+
+def test_warning_expires_while_its_source_is_down_and_backing_off(settings: Settings, store: Store,
+                                                                  tmp_path: Path) -> None:
+    src = feed(tmp_path, "cuaca", "cap", cap_doc("amb-1", AMBON_POLY, T0 + timedelta(hours=1)))
+    w = worker(settings, tmp_path, [src])
+    poll(w, T0)
+    Path(src["url"][7:]).unlink()  # the source goes away: every fetch fails from now on
+    poll(w, T0 + timedelta(minutes=1))
+    assert w.runs["cuaca"].next_due > w.runs["cuaca"].refreshed  # waiting out its backoff
+    assert active(store, AlertKind.WEATHER) == {"cap-amb-1"}
+    w.clock = lambda: T0 + timedelta(hours=2)
+    w.runs["cuaca"].refreshed = float("-inf")  # as if REFRESH_EVERY_S had passed
+    w.run_once()  # not due: no fetch, but its state ages
+    assert store.get(FeedStatus, "cuaca").consecutive_failures == 1
+    assert active(store, AlertKind.WEATHER) == set()
