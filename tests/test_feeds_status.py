@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from ambon_core.domain import AlertKind, FeedStatus, SiteSchedule
-from ambon_core.settings import Settings
+from ambon_core.settings import ROOT, Settings
 from ambon_core.store import Store
 from workers.feeds.worker import FeedWorker
 from workers.status_report import status_report
@@ -196,3 +199,25 @@ def test_warning_expires_while_its_source_is_down_and_backing_off(settings: Sett
     w.run_once()  # not due: no fetch, but its state ages
     assert store.get(FeedStatus, "cuaca").consecutive_failures == 1
     assert active(store, AlertKind.WEATHER) == set()
+
+
+def test_cli_status_json_shows_dead_letters_and_unmapped_per_feed(settings: Settings, store: Store,
+                                                                  tmp_path: Path) -> None:
+    """`python -m workers run --only feeds --once`, then `status --json`, as real processes."""
+    src = feed(tmp_path, "laporan", "open311-json",
+               open311_doc({"service_request_id": "a"}, {"service_request_id": None}))
+    (tmp_path / "feeds.yaml").write_text(json.dumps({"feeds": [src]}))
+    env = {**os.environ, "REDIS_URL": settings.redis_url or "", "DATABASE_URL": settings.database_url,
+           "SIM_ENABLED": "false", "FEEDS_PATH": str(tmp_path / "feeds.yaml"), "LOG_LEVEL": "WARNING",
+           "SPOOL_DIR": str(tmp_path / "spool")}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "workers", *args], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    assert cli("run", "--only", "feeds", "--once").returncode == 0
+    report = json.loads(cli("status", "--json").stdout)["feeds"]["laporan"]
+    assert (report["records"], report["rejected"], report["dead_letters"]) == (1, 1, 1)
+    assert report["unmapped"] == {"service_code 5 / bauliche Gefahrenstelle": 1,
+                                  "agency_responsible Amt für Verkehrsanlagen": 1}
+    assert report["ok"] is True and report["degraded"] is False
