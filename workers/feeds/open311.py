@@ -79,6 +79,7 @@ AGENCY_CODES: dict[str, str] = {
     "dishub": "dishub", "dinas perhubungan": "dishub", "satpol pp": "satpolpp",
     "satpolpp": "satpolpp", "kominfo": "kominfo", "dlh": "dlh",
 }
+_AGENCIES_LONGEST_FIRST = sorted(AGENCY_CODES, key=len, reverse=True)
 STEP_FIELDS = {s: f"{s.value}_datetime" for s in IncidentStatus if s is not IncidentStatus.NEW}
 _STATUS_ALIASES = {"on-scene": "on_scene", "onscene": "on_scene", "baru": "new",
                    "terverifikasi": "verified", "dikirim": "dispatched", "di_lokasi": "on_scene",
@@ -118,7 +119,7 @@ class Mapping:
             return self._agencies[key]
         if key in AGENCY_CODES:
             return AGENCY_CODES[key]
-        for known in sorted(AGENCY_CODES, key=len, reverse=True):
+        for known in _AGENCIES_LONGEST_FIRST:
             if f" {known} " in f" {key} ":
                 return AGENCY_CODES[known]
         self.unmapped[f"agency_responsible {name}"[:120]] += 1
