@@ -101,7 +101,7 @@ def quake_doc(at: datetime, dirasakan: str = "III Ambon") -> str:
 
 
 def test_old_quake_leaves_on_304_and_a_felt_quake_in_two_feeds_is_one_alert(
-        settings: Settings, store: Store, tmp_path: Path) -> None:
+        settings: Settings, store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     autogempa = quake_doc(T0)
     felt = json.loads(autogempa)
     felt["Infogempa"]["gempa"] = [felt["Infogempa"]["gempa"]]  # gempadirasakan: a list
@@ -112,8 +112,12 @@ def test_old_quake_leaves_on_304_and_a_felt_quake_in_two_feeds_is_one_alert(
     assert active(store, AlertKind.EARTHQUAKE) == {"bmkg-gempa-20261124T010000"}
     raised = [e for e in store.events(200) if e["kind"] == "alert_raised"]
     assert len(raised) == 1  # once, although two documents carry it on every poll
-    poll(w, T0 + timedelta(hours=7))  # both files unchanged: 304
+    with caplog.at_level(logging.INFO):
+        poll(w, T0 + timedelta(hours=7))  # both files unchanged: 304
+        poll(w, T0 + timedelta(hours=8))
     assert active(store, AlertKind.EARTHQUAKE) == set()
+    drops = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
+    assert len(drops) == 1 and "more than 6 h ago" in drops[0]  # once, with why
 
 
 def open311_doc(*records: dict) -> str:
