@@ -142,6 +142,9 @@ def test_feed_status_is_honest(settings: Settings, store: Store, tmp_path: Path)
     assert not status.ok and status.degraded and status.records == 0 and status.rejected == 2
     assert status.last_error.startswith("all 2 records rejected")
     assert any(a.kind is AlertKind.FEED_DEGRADED for a in store.read_live().alerts.values())
+    poll(w, T0 + timedelta(minutes=1, seconds=30))  # unchanged (304): still that document
+    status = store.get(FeedStatus, "laporan")
+    assert not status.ok and status.degraded and status.last_error.startswith("all 2 records")
     # a good document clears the error; records describe that document, dead letters add up
     Path(src["url"][7:]).write_text(open311_doc({"service_request_id": "c"}))
     poll(w, T0 + timedelta(minutes=2))

@@ -121,7 +121,10 @@ class FeedWorker(LoopWorker):
             error = self._ingest(feed, got, status, ctx)
         feed.refresh(ctx)  # whatever the fetch returned: time moves on
         run.refreshed = time.monotonic()
-        if error is None:
+        if error is None and status.all_rejected:  # 304: the same all-rejected document
+            run.failures, run.next_due = 0, time.monotonic() + feed.interval_s
+            status.ok = False
+        elif error is None:
             run.failures, run.next_due = 0, time.monotonic() + feed.interval_s
             status.ok, status.last_ok_at, status.consecutive_failures = True, now, 0
             status.last_error = None
