@@ -43,11 +43,17 @@ def label(district: str) -> str:
     return ""
 
 
-def _named(text: str, names: tuple[str, ...] | list[str]) -> str | None:
-    for name in names:  # longest names first, so "Leihitu Barat" wins over "Leihitu"
-        if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text, re.IGNORECASE):
-            return name
-    return None
+def _alternation(names: list[str]) -> re.Pattern[str]:
+    """One pattern for all names, longest first ("Leihitu Barat" before "Leihitu"), whole
+    words only ("Hitu" is not in "Leihitu")."""
+    ordered = sorted(names, key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, ordered)) + r")(?![\w-])",
+                      re.IGNORECASE)
+
+
+_DISTRICTS = _alternation([*KOTA_AMBON, *MALUKU_TENGAH])
+_VILLAGES = _alternation(list(VILLAGES))
+_VILLAGE_DISTRICT = {v.lower(): d for v, d in VILLAGES.items()}
 
 
 def district_of(explicit: str | None, *texts: str | None) -> str | None:
@@ -57,9 +63,8 @@ def district_of(explicit: str | None, *texts: str | None) -> str | None:
     text = " ".join(t for t in texts if t)
     if not text:
         return None
-    districts = sorted((*KOTA_AMBON, *MALUKU_TENGAH), key=len, reverse=True)
-    if district := _named(text, districts):
-        return label(district)
-    if village := _named(text, sorted(VILLAGES, key=len, reverse=True)):
-        return label(VILLAGES[village])
+    if found := _DISTRICTS.search(text):
+        return label(found.group(1))
+    if found := _VILLAGES.search(text):
+        return label(_VILLAGE_DISTRICT[found.group(1).lower()])
     return None

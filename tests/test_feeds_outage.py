@@ -65,7 +65,7 @@ def feeds_yaml(tmp_path: Path, base: str) -> Path:
 
 def worker(settings: Settings, tmp_path: Path, base: str) -> FeedWorker:
     return FeedWorker(settings, feeds_path=feeds_yaml(tmp_path, base), retry_wait_s=0.01,
-                      overrides={"timeout_s": 0.5, "retries": 2, "interval_s": 1})
+                      overrides={"timeout_s": 2, "retries": 2, "interval_s": 1})
 
 
 def poll_all(w: FeedWorker) -> None:
@@ -111,7 +111,8 @@ def test_outage_degrades_one_feed_then_catches_up(settings: Settings, store: Sto
     w = worker(settings, tmp_path, sim)
     poll_all(w)
     live = store.read_live()
-    assert all(f.ok for f in live.feeds.values()) and live.incidents
+    assert all(f.ok for f in live.feeds.values()), {f.feed: f.last_error for f in live.feeds.values()}
+    assert live.incidents
     before = session.scalar(select(func.count()).select_from(IncidentRecord))
     for mode in ("500", "hang", "html"):
         fault(sim, "open311", mode)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from ambon_core.domain import CameraKind, CameraState, CameraStatus, PuskesmasStatus, SiteSchedule
 from ambon_core.registry import load_registry
 from ambon_core.settings import Settings
@@ -68,3 +70,18 @@ def test_holiday_reason_reaches_the_state(settings: Settings, store: Store) -> N
     assert status_label("tutup", "Libur Nasional", lambda k: translate(k, "id")) == \
         "Tutup — Libur Nasional"
     assert status_label("tutup", "BPJS offline", lambda k: translate(k, "en")) == "Closed — BPJS offline"
+
+
+def test_registry_takes_a_satusehat_id_and_refuses_a_malformed_one() -> None:
+    from ambon_core.registry import RegistryError, parse_registry
+    from ambon_core.settings import DATA_DIR
+
+    text = (DATA_DIR / "registry.yaml").read_text()
+    at = text.index("- id: pkm-")
+    line_end = text.index("\n", at)
+    good = text[:line_end] + "\n  satusehat_id: dc01c797-547a-4e4d-97cd-4ece0630e380" + text[line_end:]
+    reg = parse_registry(good)
+    assert reg.puskesmas[0].satusehat_id == "dc01c797-547a-4e4d-97cd-4ece0630e380"
+    bad = text[:line_end] + "\n  satusehat_id: 'Location/<script>'" + text[line_end:]
+    with pytest.raises(RegistryError, match=r"registry.yaml:\d+: puskesmas\[0\].satusehat_id"):
+        parse_registry(bad)

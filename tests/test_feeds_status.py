@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from ambon_core.domain import AlertKind, FeedStatus, SiteSchedule
-from ambon_core.settings import Settings
+from ambon_core.settings import ROOT, Settings
 from ambon_core.store import Store
 from workers.feeds.worker import FeedWorker
 from workers.status_report import status_report
@@ -98,7 +101,7 @@ def quake_doc(at: datetime, dirasakan: str = "III Ambon") -> str:
 
 
 def test_old_quake_leaves_on_304_and_a_felt_quake_in_two_feeds_is_one_alert(
-        settings: Settings, store: Store, tmp_path: Path) -> None:
+        settings: Settings, store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     autogempa = quake_doc(T0)
     felt = json.loads(autogempa)
     felt["Infogempa"]["gempa"] = [felt["Infogempa"]["gempa"]]  # gempadirasakan: a list
@@ -109,8 +112,12 @@ def test_old_quake_leaves_on_304_and_a_felt_quake_in_two_feeds_is_one_alert(
     assert active(store, AlertKind.EARTHQUAKE) == {"bmkg-gempa-20261124T010000"}
     raised = [e for e in store.events(200) if e["kind"] == "alert_raised"]
     assert len(raised) == 1  # once, although two documents carry it on every poll
-    poll(w, T0 + timedelta(hours=7))  # both files unchanged: 304
+    with caplog.at_level(logging.INFO):
+        poll(w, T0 + timedelta(hours=7))  # both files unchanged: 304
+        poll(w, T0 + timedelta(hours=8))
     assert active(store, AlertKind.EARTHQUAKE) == set()
+    drops = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
+    assert len(drops) == 1 and "more than 6 h ago" in drops[0]  # once, with why
 
 
 def open311_doc(*records: dict) -> str:
@@ -135,6 +142,9 @@ def test_feed_status_is_honest(settings: Settings, store: Store, tmp_path: Path)
     assert not status.ok and status.degraded and status.records == 0 and status.rejected == 2
     assert status.last_error.startswith("all 2 records rejected")
     assert any(a.kind is AlertKind.FEED_DEGRADED for a in store.read_live().alerts.values())
+    poll(w, T0 + timedelta(minutes=1, seconds=30))  # unchanged (304): still that document
+    status = store.get(FeedStatus, "laporan")
+    assert not status.ok and status.degraded and status.last_error.startswith("all 2 records")
     # a good document clears the error; records describe that document, dead letters add up
     Path(src["url"][7:]).write_text(open311_doc({"service_request_id": "c"}))
     poll(w, T0 + timedelta(minutes=2))
@@ -180,3 +190,41 @@ def test_fhir_closure_holds_until_a_document_lifts_it(settings: Settings, store:
     Path(src["url"][7:]).write_text(location_bundle("active"))
     poll(w, T0 + timedelta(days=10))
     assert store.get(SiteSchedule, site.id).closed_reason is None
+
+
+def test_warning_expires_while_its_source_is_down_and_backing_off(settings: Settings, store: Store,
+                                                                  tmp_path: Path) -> None:
+    src = feed(tmp_path, "cuaca", "cap", cap_doc("amb-1", AMBON_POLY, T0 + timedelta(hours=1)))
+    w = worker(settings, tmp_path, [src])
+    poll(w, T0)
+    Path(src["url"][7:]).unlink()  # the source goes away: every fetch fails from now on
+    poll(w, T0 + timedelta(minutes=1))
+    assert w.runs["cuaca"].next_due > w.runs["cuaca"].refreshed  # waiting out its backoff
+    assert active(store, AlertKind.WEATHER) == {"cap-amb-1"}
+    w.clock = lambda: T0 + timedelta(hours=2)
+    w.runs["cuaca"].refreshed = float("-inf")  # as if REFRESH_EVERY_S had passed
+    w.run_once()  # not due: no fetch, but its state ages
+    assert store.get(FeedStatus, "cuaca").consecutive_failures == 1
+    assert active(store, AlertKind.WEATHER) == set()
+
+
+def test_cli_status_json_shows_dead_letters_and_unmapped_per_feed(settings: Settings, store: Store,
+                                                                  tmp_path: Path) -> None:
+    """`python -m workers run --only feeds --once`, then `status --json`, as real processes."""
+    src = feed(tmp_path, "laporan", "open311-json",
+               open311_doc({"service_request_id": "a"}, {"service_request_id": None}))
+    (tmp_path / "feeds.yaml").write_text(json.dumps({"feeds": [src]}))
+    env = {**os.environ, "REDIS_URL": settings.redis_url or "", "DATABASE_URL": settings.database_url,
+           "SIM_ENABLED": "false", "FEEDS_PATH": str(tmp_path / "feeds.yaml"), "LOG_LEVEL": "WARNING",
+           "SPOOL_DIR": str(tmp_path / "spool")}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "workers", *args], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    assert cli("run", "--only", "feeds", "--once").returncode == 0
+    report = json.loads(cli("status", "--json").stdout)["feeds"]["laporan"]
+    assert (report["records"], report["rejected"], report["dead_letters"]) == (1, 1, 1)
+    assert report["unmapped"] == {"service_code 5 / bauliche Gefahrenstelle": 1,
+                                  "agency_responsible Amt für Verkehrsanlagen": 1}
+    assert report["ok"] is True and report["degraded"] is False

@@ -97,12 +97,12 @@ def to_alert(alert: Element, notes: list[str], now: datetime) -> Alert | None:
     sent = parse_time(head.get("sent"), "sent", notes)
     for info in (i for i in alert if local(i.tag) == "info"):
         fields = xml_fields(info)
-        expires = parse_time(fields["expires"], "expires", notes) if fields.get("expires") else None
-        if expires is not None and expires <= now:
-            notes.append(f"expired at {expires.isoformat()}")
-            continue
         hit, area_desc, polygon = _area(info)
         if not hit:
+            continue
+        expires = parse_time(fields["expires"], "expires", notes) if fields.get("expires") else None
+        if expires is not None and expires <= now:  # a warning for Ambon that is over
+            notes.append(f"expired at {expires.isoformat()}")
             continue
         start = fields.get("onset") or fields.get("effective")
         return Alert(

@@ -1,12 +1,8 @@
 """FHIR R4 Bundles of ``Location`` and ``HealthcareService`` (SATUSEHAT style) for puskesmas.
 
-**Identity.** SATUSEHAT gives resources UUID ids. A Location is the registry puskesmas
-whose ``satusehat_id`` equals ``Location.id``, or whose registry id is the value of one of
-its ``identifier`` entries (only those of the feed's ``identifier_system`` when set), or
-(the simulator) whose registry id is ``Location.id``. A HealthcareService reaches its
-puskesmas through ``location[].reference`` ("Location/<id>"), resolved to that Location:
-by the same rules, or through a Location met before (in this Bundle, via ``_include``, or
-in an earlier Location document). Nothing matching is a reject naming ``satusehat_id``.
+**Identity** (``fhir_sites.py``): Location by ``satusehat_id``, by ``identifier`` (system +
+value) or by id; HealthcareService through its ``location`` reference resolved to that
+Location. Nothing matching is a reject naming ``satusehat_id``.
 
 **Opening hours — the rule.** When the Location feed gives ``hoursOfOperation`` for a
 site, those hours are the schedule the status worker judges against (``hours_source``
@@ -30,7 +26,6 @@ from typing import Any, Literal
 from pydantic import Field
 
 from ambon_core.domain import SiteSchedule
-from ambon_core.registry import Registry
 from workers.feeds.common import (
     DocumentError,
     ParseResult,
@@ -41,6 +36,7 @@ from workers.feeds.common import (
     plain_text,
 )
 from workers.feeds.feed import FeedBase, FeedContext, log
+from workers.feeds.fhir_sites import SiteIndex, as_index
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_CLOSURE_DAYS = 62  # a longer "notAvailable" is a data error, not a holiday
@@ -67,57 +63,6 @@ class Closure:
     @property
     def key(self) -> str:
         return f"{self.day.isoformat()}:{self.puskesmas_id}"
-
-
-@dataclass
-class SiteIndex:
-    """How FHIR resources find their registry puskesmas (rules in the module docstring)."""
-
-    ids: set[str] | None = None  # None: accept any id (parsing without a registry)
-    by_satusehat: dict[str, str] = field(default_factory=dict)
-    by_location: dict[str, str] = field(default_factory=dict)
-    identifier_system: str | None = None
-
-    @classmethod
-    def of(cls, registry: Registry, system: str | None = None,
-           seen: dict[str, str] | None = None) -> SiteIndex:
-        return cls({p.id for p in registry.puskesmas},
-                   {p.satusehat_id: p.id for p in registry.puskesmas if p.satusehat_id},
-                   dict(seen or {}), system)
-
-    def _known(self, value: Any) -> bool:
-        return isinstance(value, str) and (self.ids is None or value in self.ids)
-
-    def location_site(self, res: dict[str, Any]) -> str:
-        rid = res.get("id")
-        if isinstance(rid, str) and rid in self.by_satusehat:
-            return self.by_satusehat[rid]
-        for ident in res.get("identifier") or []:
-            if not isinstance(ident, dict):
-                continue
-            if self.identifier_system and ident.get("system") != self.identifier_system:
-                continue
-            if self._known(ident.get("value")):
-                return ident["value"]
-        if self._known(rid):
-            return rid
-        if isinstance(rid, str) and rid in self.by_location:
-            return self.by_location[rid]
-        system = f" of system {self.identifier_system}" if self.identifier_system else ""
-        raise RecordError("satusehat_id", f"no registry puskesmas has satusehat_id {rid!r}, and no "
-                                          f"identifier{system} names a registry puskesmas id"[:300])
-
-    def reference_site(self, reference: str) -> str | None:
-        if not reference.startswith("Location/"):
-            return None
-        try:
-            return self.location_site({"id": reference.split("/", 1)[1]})
-        except RecordError:
-            return None
-
-
-def _as_index(sites: SiteIndex | set[str] | None) -> SiteIndex:
-    return sites if isinstance(sites, SiteIndex) else SiteIndex(ids=sites)
 
 
 def _resources(body: bytes) -> list[Any]:
@@ -191,7 +136,7 @@ def parse_locations(body: bytes, sites: SiteIndex | set[str] | None = None,
                     today: date | None = None) -> ParseResult:
     """Location Bundle -> SiteHours records (``today`` is kept for callers; closures hold
     until lifted, they are not closure *days*)."""
-    result, index = ParseResult(), _as_index(sites)
+    result, index = ParseResult(), as_index(sites)
     for res in _of_kind(_resources(body), "Location"):
         rid = str(res.get("id", "?")) if isinstance(res, dict) else "?"
         try:
@@ -244,7 +189,7 @@ def _service_closures(res: Any, index: SiteIndex, notes: list[str]) -> list[Clos
 def parse_services(body: bytes, sites: SiteIndex | set[str] | None = None) -> ParseResult:
     """HealthcareService Bundle -> Closure records (one per site and day); Locations in
     the same Bundle (``_include``) resolve the references."""
-    result, index = ParseResult(), _as_index(sites)
+    result, index = ParseResult(), as_index(sites)
     resources = _resources(body)
     for loc in (r for r in resources if isinstance(r, dict) and r.get("resourceType") == "Location"):
         try:

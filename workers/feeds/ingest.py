@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from ambon_core.registry import Registry
 from ambon_core.settings import get_settings
@@ -45,9 +46,9 @@ def report_rejects(feed: str, result: ParseResult, store: Store) -> None:
 
 
 def context(store: Store, session: Recorder, registry: Registry, now: datetime,
-            logged: set[str] | None = None) -> FeedContext:
-    """A FeedContext in the city's time zone (the ``TIMEZONE`` setting)."""
-    return FeedContext(store, session, registry, now, get_settings().tz,
+            logged: set[str] | None = None, tz: ZoneInfo | None = None) -> FeedContext:
+    """A FeedContext in the city's time zone (``tz``, else the ``TIMEZONE`` setting)."""
+    return FeedContext(store, session, registry, now, tz or get_settings().tz,
                        logged if logged is not None else set())
 
 

@@ -34,6 +34,7 @@ from workers.feeds.poller import Fetched, Validators, describe, fetch
 
 log = logging.getLogger(__name__)
 MAX_FEED_BACKOFF_S = 600.0
+REFRESH_EVERY_S = 30.0  # a feed waiting out its backoff still ages its state this often
 
 
 @dataclass
@@ -41,6 +42,7 @@ class _FeedRun:
     validators: Validators
     next_due: float = 0.0  # time.monotonic()
     failures: int = 0
+    refreshed: float = float("-inf")  # time.monotonic() of the last refresh
 
 
 class FeedWorker(LoopWorker):
@@ -70,9 +72,10 @@ class FeedWorker(LoopWorker):
             return exc
 
     def turn(self) -> None:
-        """Poll the due feeds (all of them with --once)."""
+        """Poll the due feeds (all of them with --once); age the others' state."""
         self._refetch_after_redis_loss()
         due = self.due(time.monotonic())
+        self._refresh_waiting([f for f in self.feeds if f not in due])
         if not due:
             return
         with ThreadPoolExecutor(max_workers=min(8, len(due))) as pool:
@@ -84,6 +87,17 @@ class FeedWorker(LoopWorker):
         self._sync_degraded()
         self.detail = {"feeds": len(self.feeds),
                        "degraded": sum(1 for f in self.store.read_live().feeds.values() if f.degraded)}
+
+    def _refresh_waiting(self, feeds: list[FeedConfig]) -> None:
+        """A feed in a long backoff (its source down) must still let a warning expire."""
+        stale = [f for f in feeds
+                 if time.monotonic() - self.runs[f.name].refreshed >= REFRESH_EVERY_S]
+        if stale:
+            ctx = context(self.store, self.history, self.registry, self.clock(), self.logged,
+                          self.settings.tz)
+            for feed in stale:
+                feed.refresh(ctx)
+                self.runs[feed.name].refreshed = time.monotonic()
 
     def _refetch_after_redis_loss(self) -> None:
         """A lost Redis also lost holidays and attendance: fetch every feed in full again
@@ -99,14 +113,18 @@ class FeedWorker(LoopWorker):
         """Ingest one fetch result, refresh the feed's stored state; returns its new status."""
         run, now = self.runs[feed.name], self.clock()
         status = self.store.get(FeedStatus, feed.name) or FeedStatus(feed=feed.name)
-        ctx = context(self.store, self.history, self.registry, now, self.logged)
+        ctx = context(self.store, self.history, self.registry, now, self.logged, self.settings.tz)
         error: str | None = None
         if isinstance(got, BaseException):
             error = describe(got)
         elif got.body is not None:
             error = self._ingest(feed, got, status, ctx)
         feed.refresh(ctx)  # whatever the fetch returned: time moves on
-        if error is None:
+        run.refreshed = time.monotonic()
+        if error is None and status.all_rejected:  # 304: the same all-rejected document
+            run.failures, run.next_due = 0, time.monotonic() + feed.interval_s
+            status.ok = False
+        elif error is None:
             run.failures, run.next_due = 0, time.monotonic() + feed.interval_s
             status.ok, status.last_ok_at, status.consecutive_failures = True, now, 0
             status.last_error = None

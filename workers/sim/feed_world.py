@@ -28,6 +28,10 @@ AMBON = (-3.695, 128.18)
 PLACES = ("Batu Merah", "Galala", "Passo", "Kudamati", "Benteng", "Waihaong", "Air Salobar", "Karang Panjang",
           "Hative Kecil", "Lateri", "Poka", "Rumah Tiga", "Latuhalat", "Hutumuri", "Soya", "Halong",
           "Tantui", "Mardika", "Urimessing", "Amahusu", "Waiheru", "Nania", "Kayu Putih", "Batu Gajah")
+# Maluku Tengah villages on Pulau Ambon that 112 serves too (seed 004); coordinates approximate
+MALUKU_TENGAH = (("Tulehu", "Salahutu", -3.588, 128.322), ("Waai", "Salahutu", -3.566, 128.317),
+                 ("Hila", "Leihitu", -3.585, 128.088), ("Larike", "Leihitu Barat", -3.722, 127.975))
+MALUKU_TENGAH_EVERY = 13  # one report in 13 comes from across the city border
 # code, service name, agencies, weight, description templates
 SERVICES: tuple[tuple[str, str, str, int, tuple[str, ...]], ...] = (
     ("banjir", "Banjir", "BPBD; TNI; Dinsos", 5, (
@@ -96,7 +100,11 @@ def incident(seed: int, n: int, epoch: datetime) -> SimIncident:
         steps[status] = t
     lat = min(-3.60, max(-3.80, AMBON[0] + r.gauss(0, 0.025)))
     lon = min(128.33, max(128.05, AMBON[1] + r.gauss(0, 0.04)))
-    return SimIncident(n, code, name, agencies, r.choice(texts).format(p=place), place,
+    text = r.choice(texts)
+    if n % MALUKU_TENGAH_EVERY == 0:  # after every draw: the city's own reports stay the same
+        village, district, lat, lon = MALUKU_TENGAH[(n // MALUKU_TENGAH_EVERY) % len(MALUKU_TENGAH)]
+        place = f"{village}, Kec. {district}, Kab. Maluku Tengah"
+    return SimIncident(n, code, name, agencies, text.format(p=place.split(",")[0]), place,
                        round(lat, 5), round(lon, 5), steps)
 
 
@@ -119,7 +127,8 @@ def open311_records(seed: int, epoch: datetime, now: datetime, wrong: bool = Fal
             "status_notes": "", "service_name": inc.name, "service_code": inc.code,
             "description": inc.description, "agency_responsible": inc.agencies, "service_notice": "",
             "requested_datetime": iso(inc.steps["new"], zone), "updated_datetime": iso(updated, zone),
-            "expected_datetime": None, "address": f"{inc.place}, Kota Ambon", "address_id": None,
+            "expected_datetime": None, "address": inc.place if "Maluku Tengah" in inc.place
+            else f"{inc.place}, Kota Ambon", "address_id": None,
             "zipcode": None, "lat": inc.lat, "long": inc.lon, "media_url": None,
             "extended_attributes": {"status": status, **{f"{s}_datetime": iso(at, zone)
                                                          for s, at in inc.steps.items()
@@ -179,10 +188,22 @@ def latest_quake(seed: int, epoch: datetime, now: datetime, wrong: bool = False)
     return quake(seed, 0, epoch)
 
 
-def bmkg_xml(g: dict[str, Any]) -> str:
-    fields = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in g.items() if k != "Coordinates")
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<Infogempa><gempa>{fields}'
-            f"<point><coordinates>{g['Coordinates']}</coordinates></point></gempa></Infogempa>")
+def felt_quakes(seed: int, epoch: datetime, now: datetime, count: int = 15) -> list[dict[str, Any]]:
+    """gempadirasakan: the latest ``count`` quakes felt somewhere, newest first."""
+    q = int((now - epoch).total_seconds() // (QUAKE_SLOT_H * 3600))
+    quakes = (quake(seed, k, epoch) for k in range(q, -1, -1))
+    felt = [g for g in quakes if g["Dirasakan"] and datetime.fromisoformat(g["DateTime"]) <= now]
+    return felt[:count]
+
+
+def bmkg_xml(*quakes: dict[str, Any]) -> str:
+    """BMKG's XML: ``<point><coordinates>`` is longitude,latitude (KML order)."""
+    items = []
+    for g in quakes:
+        fields = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in g.items() if k != "Coordinates")
+        lat, lon = g["Coordinates"].split(",")
+        items.append(f"<gempa>{fields}<point><coordinates>{lon},{lat}</coordinates></point></gempa>")
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n<Infogempa>{"".join(items)}</Infogempa>'
 
 
 # ---- CAP ----------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
     python -m workers.sim.feeds --host 127.0.0.1 --port 8601 --speed 60 --seed 7 [--start now]
 
-Paths: /open311/requests.json|.xml, /bmkg/autogempa.json|.xml, /bmkg/cap/warnings.xml,
+Paths: /open311/requests.json|.xml, /bmkg/autogempa.json|.xml, /bmkg/gempadirasakan.json|.xml,
+/bmkg/cap/warnings.xml,
 /fhir/Location, /fhir/HealthcareService, /asn/attendance.json, /dlh/trips.csv,
 GET /health, GET /sim/time. ETag + Last-Modified on every document (304 on a match).
 
@@ -36,6 +37,8 @@ ROUTES = {
     "/open311/requests.xml": ("open311", "application/xml"),
     "/bmkg/autogempa.json": ("bmkg", "application/json"),
     "/bmkg/autogempa.xml": ("bmkg", "application/xml"),
+    "/bmkg/gempadirasakan.json": ("bmkg", "application/json"),
+    "/bmkg/gempadirasakan.xml": ("bmkg", "application/xml"),
     "/bmkg/cap/warnings.xml": ("cap", "application/atom+xml"),
     "/fhir/Location": ("fhir", "application/fhir+json"),
     "/fhir/HealthcareService": ("fhir", "application/fhir+json"),
@@ -70,6 +73,10 @@ class FeedSim:
             g = world.latest_quake(self.seed, self.epoch, now, wrong)
             return world.dumps({"Infogempa": {"gempa": g}}) if path.endswith(".json") else \
                 world.bmkg_xml(g).encode()
+        if path.startswith("/bmkg/gempadirasakan"):
+            felt = world.felt_quakes(self.seed, self.epoch, now)
+            return world.dumps({"Infogempa": {"gempa": felt}}) if path.endswith(".json") else \
+                world.bmkg_xml(*felt).encode()
         if path == "/bmkg/cap/warnings.xml":
             return world.cap_feed(world.cap_alerts(self.seed, self.epoch, now)).encode()
         if path == "/fhir/Location":
