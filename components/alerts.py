@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import streamlit as st
 
 from ambon_core.domain import Alert
+from components import wall
 from components.fmt import age_text, percent, wit_time
 from components.i18n import translate
 from components.nav import ALERT_PAGE, PAGES
@@ -38,7 +39,8 @@ def render_alert_list(alerts: Iterable[Alert], *, key: str, limit: int = 8,
         st.success(t("alerts.none"), icon=":material/check_circle:")
         return
     language = lang()
-    for alert in items[:limit]:
+    shown, note = wall.wall_slice(items, limit, language) if on_wall() else (items[:limit], None)
+    for alert in shown:
         since = age_text((alert.updated_at - alert.raised_at).total_seconds(), language)
         colour = SEVERITY_COLOUR.get(alert.severity, "gray")
         with st.container(border=True):
@@ -57,7 +59,9 @@ def render_alert_list(alerts: Iterable[Alert], *, key: str, limit: int = 8,
 
                 with right:
                     render_alert_actions(alert, key=f"{key}_{alert.alert_id}")
-    if len(items) > limit:
+    if note:
+        st.caption(note)  # the wall pages through every alert by itself
+    elif len(items) > limit:
         st.caption(t("alerts.more", n=len(items) - limit))
 
 

@@ -251,6 +251,8 @@ TEXT: dict[str, dict[str, str]] = {
     "col.action": {"id": "Tindakan", "en": "Action"},
     "col.target": {"id": "Sasaran", "en": "Target"},
     "col.detail": {"id": "Rincian", "en": "Detail"},
+    "wall.page": {"id": "Halaman {page}/{pages} · {first}–{last} dari {total}",
+                  "en": "Page {page}/{pages} · {first}–{last} of {total}"},
 }
 
 

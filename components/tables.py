@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from components import wall
 from components.fmt import age_text, is_stale
-from components.ui import lang, t
+from components.ui import lang, on_wall, t
 
 
 def show_table(df: pd.DataFrame, columns: dict[str, str], *, key: str,
@@ -30,6 +31,16 @@ def show_table(df: pd.DataFrame, columns: dict[str, str], *, key: str,
             # counts with a gap arrive as floats (NaN): show 3, not 3.0
             whole = not values.empty and bool((values == values.round()).all())
             view[column] = view[column].astype("Int64") if whole else view[column].round(1)
-    view = view.astype(object).where(view.notna(), "–")  # no 'None' in front of the mayor
+    missing = view.isna()
+    view = view.astype(object).where(~missing, "–")  # no 'None' in front of the mayor
+    for column in view.columns[missing.any().to_numpy()]:
+        view[column] = view[column].map(str)  # one type per column (Arrow refuses 20 and "–")
     view = view.rename(columns={c: t(k) for c, k in columns.items()})
-    st.dataframe(view, hide_index=True, width="stretch", key=key, height=height)
+    row_height = None
+    if on_wall():  # no one scrolls the wall: whole pages of rows, turning by themselves
+        view, note = wall.wall_slice(view, wall.TABLE_ROWS, lang())
+        height, row_height = wall.table_height(len(view)), wall.ROW_PX
+        if note:
+            st.caption(note)
+    st.dataframe(view, hide_index=True, width="stretch", key=key, height=height,
+                 row_height=row_height)
