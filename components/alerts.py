@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import streamlit as st
 
 from ambon_core.domain import Alert
+from components import wall
 from components.actions_ui import render_alert_actions
 from components.fmt import age_text, figure, percent, wit_time
 from components.i18n import translate
@@ -45,7 +46,8 @@ def render_alert_list(alerts: Iterable[Alert], *, key: str, page: str, limit: in
         st.success(t("alerts.none"), icon=":material/check_circle:")
         return
     language = lang()
-    for alert in items[:limit]:
+    shown, note = wall.wall_slice(items, limit, language) if on_wall() else (items[:limit], None)
+    for alert in shown:
         since = age_text((alert.updated_at - alert.raised_at).total_seconds(), language)
         colour = SEVERITY_COLOUR.get(alert.severity, "gray")
         with st.container(border=True):
@@ -62,6 +64,8 @@ def render_alert_list(alerts: Iterable[Alert], *, key: str, page: str, limit: in
             if actions:
                 with right:
                     render_alert_actions(alert, key=f"{key}_{alert.alert_id}", page=page)
-    if len(items) > limit:
+    if note:
+        st.caption(note)  # the wall pages through every alert by itself
+    elif len(items) > limit:
         st.caption(t("alerts.more", n=len(items) - limit))
 

@@ -353,6 +353,8 @@ TEXT: dict[str, dict[str, str]] = {
                                       "terakhir ({abandoned} dari {calls})",
                                 "en": "{share_pct}% of 112 calls unanswered in the last hour "
                                       "({abandoned} of {calls})"},
+    "wall.page": {"id": "Halaman {page}/{pages} · {first}–{last} dari {total}",
+                  "en": "Page {page}/{pages} · {first}–{last} of {total}"},
 }
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from components import wall
 from components.fmt import age_text, is_stale, number
-from components.ui import lang, t
+from components.ui import lang, on_wall, t
 
 MISSING = "–"
 
@@ -47,5 +48,12 @@ def show_table(df: pd.DataFrame, columns: dict[str, str], *, key: str,
     if df.empty:
         st.info(t("no_data"))
         return
-    st.dataframe(table_view(df, columns, lang(), period_s), hide_index=True, width="stretch",
-                 key=key, height=height)
+    view = table_view(df, columns, lang(), period_s)
+    row_height = None
+    if on_wall():  # no one scrolls the wall: whole pages of rows, turning by themselves
+        view, note = wall.wall_slice(view, wall.TABLE_ROWS, lang())
+        height, row_height = wall.table_height(len(view)), wall.ROW_PX
+        if note:
+            st.caption(note)
+    st.dataframe(view, hide_index=True, width="stretch", key=key, height=height,
+                 row_height=row_height)

@@ -35,6 +35,7 @@ from ambon_core.redis_server import EmbeddedRedis, RedisUnavailable, connect, en
 from ambon_core.registry import RegistryError, load_registry
 from ambon_core.settings import Settings, SettingsError, get_settings
 from ambon_core.store import Store
+from workers import metrics
 from workers.catalog import LOOP_WORKERS, available, child_specs, load_worker
 from workers.status_report import status_report
 from workers.supervisor import Supervisor
@@ -82,6 +83,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     store, server = _prepare(get_settings(), embedded=True)
     try:
         settings = get_settings()
+        metrics.serve(store, settings)  # Prometheus on loopback (METRICS_PORT; 0 = off)
         specs = child_specs(settings, load_registry(settings.registry_path), only=only, ui=args.ui)
         return Supervisor(specs, store, settings).run()
     finally:
