@@ -280,10 +280,10 @@ TEXT: dict[str, dict[str, str]] = {
     "reason.calendar_unconfirmed": {"id": "Kalender tahun ini belum dikonfirmasi",
                                     "en": "This year's calendar is not confirmed"},
     "alert.office_late": {
-        "id": "{name} belum buka (jadwal {scheduled_open}, terlambat {minutes_late} menit), "
-              "{waiting} warga menunggu",
-        "en": "{name} not open yet (due {scheduled_open}, {minutes_late} min late), "
-              "{waiting} people waiting"},
+        "id": "{name} belum buka (jadwal {scheduled_open}, terlambat {minutes_late} menit); "
+              "pegawai hadir {staff}, warga menunggu {waiting}",
+        "en": "{name} not open yet (due {scheduled_open}, {minutes_late} min late); "
+              "staff in {staff}, people waiting {waiting}"},
 }
 
 
