@@ -34,4 +34,6 @@ def status_report(live: LiveState, settings: Settings) -> dict[str, Any]:
         "alerts": section(live.alerts),
         "feeds": section(live.feeds),
         "attendance": section(live.attendance),
+        "offices": section(live.offices),
+        "office_attendance": section(live.office_attendance),
     }
