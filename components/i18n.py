@@ -355,6 +355,10 @@ TEXT: dict[str, dict[str, str]] = {
                                       "({abandoned} of {calls})"},
     "wall.page": {"id": "Halaman {page}/{pages} · {first}–{last} dari {total}",
                   "en": "Page {page}/{pages} · {first}–{last} of {total}"},
+        "id": "{name} belum buka (jadwal {scheduled_open}, terlambat {minutes_late} menit); "
+              "pegawai hadir {staff}, warga menunggu {waiting}",
+        "en": "{name} not open yet (due {scheduled_open}, {minutes_late} min late); "
+              "staff in {staff}, people waiting {waiting}"},
 }
 
 

@@ -21,10 +21,10 @@ kinds = st.pills(t("lp.types"), OFFICE_TYPES, selection_mode="multi", key="lp_ty
 kecamatan = st.multiselect(t("col.kecamatan"), sorted({o.kecamatan for o in data.registry().offices}
                                                        | {p.kecamatan for p in data.registry().puskesmas}),
                            key="lp_kecamatan", placeholder=t("lp.all"))
-COLUMNS = {"name": "col.name", "kecamatan": "col.kecamatan", "opd": "col.opd",
-           "status": "col.status", "reason": "col.reason", "minutes_late": "col.late",
-           "waiting": "col.waiting", "longest_wait_min": "col.longest_wait",
-           "staff": "col.staff", "staff_elsewhere": "col.elsewhere", "hours": "col.hours",
+COLUMNS = {"name": "col.name", "status": "col.status", "reason": "col.reason",
+           "minutes_late": "col.late", "kecamatan": "col.kecamatan", "waiting": "col.waiting",
+           "longest_wait_min": "col.longest_wait", "staff": "col.staff",
+           "staff_elsewhere": "col.elsewhere", "hours": "col.hours", "opd": "col.opd",
            "camera": "col.camera"}
 
 
@@ -43,7 +43,8 @@ def live_panel() -> None:
     late = [a for a in live.alerts.values()
             if a.kind in (AlertKind.OFFICE_LATE, AlertKind.PUSKESMAS_LATE)
             and (own_opd is None or a.opd == own_opd)]
-    render_alert_list(late, key="lp_alerts", limit=6, actions=True)
+    with st.container(height=300 if len(late) > 1 else "content", border=False):
+        render_alert_list(late, key="lp_alerts", limit=20, actions=True)
     df = office_table(live, data.registry())
     if kinds:
         df = df[df["type"].isin(kinds)]

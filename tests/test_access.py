@@ -35,14 +35,18 @@ from tests.test_pages import seed
 APP = str(ROOT / "app.py")
 DEPTS = load_registry().opds
 DENIED = "Anda tidak punya akses ke halaman ini"
-ALL_DATA = {"ringkasan", "puskesmas", "lalu_lintas", "sampah", "insiden", "kamera"}
+ALL_DATA = {"ringkasan", "puskesmas", "lalu_lintas", "sampah", "insiden", "kamera",
+            "layanan_publik"}
 # role name -> pages it may open (the issue's words, written out)
 EXPECTED_PAGES: dict[str, set[str]] = {
     "nobody": set(),
     "publik": ALL_DATA,  # only through the kiosk, and only the public view
     "walikota": ALL_DATA,
     "admin": ALL_DATA | {"admin"},
-    "opd:dinkes": {"ringkasan", "puskesmas"},
+    "opd:dinkes": {"ringkasan", "puskesmas", "layanan_publik"},  # the pustu are Dinkes'
+    "opd:kec_sirimau": {"ringkasan", "layanan_publik"},  # the camat: kelurahan, negeri
+    "opd:disdukcapil": {"ringkasan", "layanan_publik"},
+    "opd:dpmptsp": {"ringkasan", "layanan_publik"},  # the MPP
     "opd:dishub": {"ringkasan", "lalu_lintas"},
     "opd:dlh": {"ringkasan", "sampah"},
     "opd:bpbd": {"ringkasan", "insiden"},
@@ -69,7 +73,7 @@ def test_page_matrix_pure() -> None:
         for page in ALL_PAGES:
             assert can_view(who(name), page) == (page in allowed), (name, page)
             cases += 1
-    assert cases == len(EXPECTED_PAGES) * len(ALL_PAGES) == 91
+    assert cases == len(EXPECTED_PAGES) * len(ALL_PAGES) == 128
     print(f"{cases} page×role cases (pure), all as specified")
 
 
@@ -93,7 +97,7 @@ def test_action_matrix_pure() -> None:
                 assert can_act(who(name), action, item) == expected_act(name, action, item), \
                     (name, action, item)
                 cases += 1
-    assert cases == len(EXPECTED_PAGES) * len(ACTIONS) * 3 == 195
+    assert cases == len(EXPECTED_PAGES) * len(ACTIONS) * 3 == 240
     print(f"{cases} action×role×item cases, all as specified")
 
 
@@ -110,7 +114,7 @@ def test_unknown_page_action_and_role_are_refused() -> None:
 # --- the real app, page by page -------------------------------------------------------
 
 APP_ROLES = ["nobody", "publik", "walikota", "admin", "opd:dinkes", "opd:dishub", "opd:dlh",
-             "opd:bpbd", "opd:kominfo", "opd:polri"]
+             "opd:bpbd", "opd:kominfo", "opd:polri", "opd:kec_sirimau"]
 PAGE_FILES = {**{n: p[0] for n, p in PAGES.items()}, "admin": ADMIN_PAGE[0]}
 PAGE_TITLES = {**{n: p[1] for n, p in PAGES.items()}, "admin": ADMIN_PAGE[1]}
 
@@ -191,4 +195,4 @@ def test_menu_shows_only_own_pages(fresh, session) -> None:
     from ambon_core.access import can_view as cv
 
     user = at.session_state["auth_user"]
-    assert [p for p in ALL_PAGES if cv(user, p)] == ["ringkasan", "puskesmas"]
+    assert [p for p in ALL_PAGES if cv(user, p)] == ["ringkasan", "puskesmas", "layanan_publik"]

@@ -107,3 +107,26 @@ def test_a_department_without_the_page_is_refused(store: Store, session, fresh_c
     at = _open(store, session, "opd", "dishub")
     assert not at.dataframe
     assert [w.value for w in at.warning] == ["Anda tidak punya akses ke halaman ini."]
+
+
+def test_the_mayor_instructs_the_camat_who_marks_it_done(store: Store, session,
+                                                         fresh_caches) -> None:
+    """The belum-buka alert of a kelurahan -> an instruction to the camat's office, which
+    sees it on Layanan Publik and marks it done."""
+    from ambon_core.actions import instructions
+
+    at = _open(store, session)
+    key = "lp_alerts_office_late:kel-waihoka"
+    assert at.selectbox(key=f"{key}_opd").value == "kec_sirimau"  # the office's own OPD
+    at.text_area(key=f"{key}_text").input("Buka kantor kelurahan sekarang, warga menunggu")
+    next(b for b in at.button if b.label == "Kirim instruksi").click().run()
+    assert not at.exception
+    sent = instructions(session, opd="kec_sirimau")
+    assert [(i.text, i.alert_id) for i in sent] == [
+        ("Buka kantor kelurahan sekarang, warga menunggu", "office_late:kel-waihoka")]
+    camat = _open(store, session, "opd", "kec_sirimau")
+    done = [b for b in camat.button if b.label == "Selesai"]
+    assert len(done) == 1, "the instruction is listed for the camat"
+    done[0].click().run()
+    session.expire_all()
+    assert instructions(session, opd="kec_sirimau") == []

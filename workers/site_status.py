@@ -181,7 +181,9 @@ class SiteStatusWorker(LoopWorker):
                 alert_id=f"{kind.value}:{site.id}", kind=kind, entity_id=site.id, opd=site.opd,
                 severity=3 if (s.waiting or 0) >= 5 else 2, lat=site.lat, lon=site.lon,
                 params={"name": site.name, "type": site.type, "minutes_late": s.minutes_late,
-                        "waiting": s.waiting, "scheduled_open": s.scheduled_open}))
+                        "waiting": s.waiting, "scheduled_open": s.scheduled_open,
+                        "staff": f"{s.staff_in}/{s.staff_expected}" if s.staff_expected
+                        else s.staff_in}))
         return alerts
 
     def overflow_alerts(self, states: list[TpsState]) -> list[Alert]:

@@ -36,4 +36,6 @@ def status_report(live: LiveState, settings: Settings) -> dict[str, Any]:
         "feeds": {k: {**v, "degraded": live.feeds[k].degraded}
                   for k, v in section(live.feeds).items()},
         "attendance": section(live.attendance),
+        "offices": section(live.offices),
+        "office_attendance": section(live.office_attendance),
     }

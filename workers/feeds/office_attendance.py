@@ -80,7 +80,10 @@ def parse(body: bytes, fmt: str, roster: Roster, offices: list[str], today: date
             result.extra["other_day"] += 1
             continue
         checkins.append(check_in)
-    result.records = tally(roster, checkins, offices, now)
+    # an office with nobody on the roster is not covered by this export: no evidence
+    # (a puskesmas has its own export), never "nobody came"
+    covered = [o for o in offices if roster.staff_of(o) > 0]
+    result.records = tally(roster, checkins, covered, now)
     return result
 
 

@@ -4,7 +4,8 @@
 
 Paths: /open311/requests.json|.xml, /bmkg/autogempa.json|.xml, /bmkg/gempadirasakan.json|.xml,
 /bmkg/cap/warnings.xml,
-/fhir/Location, /fhir/HealthcareService, /asn/attendance.json, /dlh/trips.csv,
+/fhir/Location, /fhir/HealthcareService, /asn/attendance.json, /asn/kehadiran.json
+(every service office's ASN check-ins, workers.sim.offices), /dlh/trips.csv,
 GET /health, GET /sim/time. ETag + Last-Modified on every document (304 on a match).
 
 Faults: ``POST /fault/<feed>?mode=500|hang|truncated|wrongtypes|huge|duplicates|html|none``
@@ -43,6 +44,7 @@ ROUTES = {
     "/fhir/Location": ("fhir", "application/fhir+json"),
     "/fhir/HealthcareService": ("fhir", "application/fhir+json"),
     "/asn/attendance.json": ("attendance", "application/json"),
+    "/asn/kehadiran.json": ("attendance", "application/json"),
     "/dlh/trips.csv": ("dlh", "text/csv; charset=utf-8"),
 }
 
@@ -58,6 +60,7 @@ class FeedSim:
         self.faults: dict[str, str] = {}
         self.first_seen: dict[str, float] = {}
         self.lock = threading.Lock()
+        self._offices: Any = None
 
     def now(self) -> datetime:
         return self.start + timedelta(seconds=(time.monotonic() - self.t0) * self.speed)
@@ -83,6 +86,8 @@ class FeedSim:
             return world.dumps(world.fhir_locations(self.registry.puskesmas, wrong))
         if path == "/fhir/HealthcareService":
             return world.dumps(world.fhir_services(self.registry.puskesmas))
+        if path == "/asn/kehadiran.json":
+            return world.dumps(self.offices().kehadiran(now))
         if path == "/asn/attendance.json":
             doc = world.checkins(self.registry, self.seed, now, wrong)
             if mode == "duplicates":
@@ -92,6 +97,15 @@ class FeedSim:
         if mode == "duplicates":
             body += "".join(body.splitlines(keepends=True)[1:])
         return body.encode()
+
+    def offices(self) -> Any:
+        """The simulated service offices (built on first use: calendar and roster files)."""
+        with self.lock:
+            if self._offices is None:
+                from workers.sim.offices import office_world
+
+                self._offices = office_world(self.registry, self.seed)
+            return self._offices
 
     def validators(self, body: bytes) -> tuple[str, str]:
         tag = '"' + hashlib.sha1(body).hexdigest()[:20] + '"'

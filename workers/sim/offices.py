@@ -147,10 +147,29 @@ class OfficeWorld:
         came = [c for c in plan.citizens if since <= c <= at]
         return len(came), (at - came[0]).total_seconds() if came else None
 
+    def kehadiran(self, at: datetime) -> dict[str, object]:
+        """The ASN app's export at ``at``: today's check-ins of rostered staff (the
+        puskesmas have their own export, ``/asn/attendance.json``)."""
+        rows = [{"nip": c.nip, "lokasi": c.office_id,
+                 "jam_masuk": c.at.astimezone(WIT).isoformat(timespec="seconds")}
+                for c in self.checkins(at) if c.nip in self.roster.office_of]
+        return {"tanggal": at.astimezone(WIT).date().isoformat(), "kehadiran": rows}
+
     def checkins(self, at: datetime) -> list[CheckIn]:
         """Every check-in made so far on ``at``'s day (what the ASN app exports now)."""
         day = at.astimezone(WIT).date()
         return [c for s in self.sites for c in self.plan(s, day).checkins if c.at <= at]
+
+
+def office_world(registry: Registry, seed: int) -> OfficeWorld:
+    """The world with the calendar and roster files named by the settings."""
+    from ambon_core.asn_attendance import load_roster
+    from ambon_core.calendar import load_calendar
+    from ambon_core.settings import get_settings
+
+    settings = get_settings()
+    roster = load_roster(settings.asn_roster_path, {o.id for o in registry.offices})
+    return OfficeWorld(registry, load_calendar(settings.calendar_path), roster, seed)
 
 
 def _window(day: date, h: OpeningHours) -> tuple[datetime, datetime]:
