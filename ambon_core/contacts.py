@@ -84,7 +84,9 @@ def masked(url: str) -> str:
     import apprise
 
     plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
-    return plugin.url(privacy=True) if plugin is not None else f"{url.split('://', 1)[0]}://…"
+    if plugin is None:
+        return f"{url.split('://', 1)[0]}://…"
+    return plugin.url(privacy=True).split("?", 1)[0]  # Apprise's own options are noise here
 
 
 def check_scope(opd: str | None, site: str | None, known_opds: set[str],

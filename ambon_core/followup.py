@@ -41,6 +41,9 @@ DEFAULT_DEADLINE_MIN: dict[str, float] = {
 INCIDENT_DEADLINE_MIN = {3: 30, 2: 120, 1: 480}  # by severity
 FALLBACK_DEADLINE_MIN = 60.0  # an instruction not tied to an alert
 MAX_DEADLINE_MIN = 14 * 24 * 60
+# an alert cleared this shortly before the instruction was written was still on the
+# instructor's screen: it counts as the alert the instruction is about
+CLEAR_RACE = timedelta(seconds=30)
 
 
 def default_deadline_min(alert: Alert | None) -> float:
@@ -102,11 +105,6 @@ def first_level(session: Session, row: Instruction, registry: Registry) -> int:
     return 1
 
 
-def _unverified(now: datetime):
-    return select(Instruction).where(Instruction.verified_at.is_(None),
-                                     Instruction.alert_id.is_not(None))
-
-
 def escalate_due(session: Session, registry: Registry, settings: Settings,
                  now: datetime | None = None) -> list[int]:
     """Escalate every instruction past its deadline one level up (committed); their ids."""
@@ -131,17 +129,22 @@ def escalate_due(session: Session, registry: Registry, settings: Settings,
 
 
 def verify_resolved(session: Session, now: datetime | None = None) -> list[int]:
-    """Mark verified every instruction whose alert has cleared in the record; their ids."""
+    """Mark verified every instruction whose alert has cleared in the record; their ids.
+
+    The alert record is the one active when the instruction was given (raised before it,
+    not cleared before it); one query for all of them."""
     now = now or utcnow()
+    rec = AlertRecord
+    rows = session.execute(
+        select(Instruction, rec.cleared_at).join(rec, rec.alert_id == Instruction.alert_id)
+        .where(Instruction.verified_at.is_(None), Instruction.alert_id.is_not(None),
+               rec.raised_at <= Instruction.created_at, rec.cleared_at.is_not(None))
+        .order_by(rec.cleared_at)).all()
     verified: list[int] = []
-    for row in session.scalars(_unverified(now)).all():
-        record = session.scalars(
-            select(AlertRecord).where(AlertRecord.alert_id == row.alert_id,
-                                      AlertRecord.raised_at <= row.created_at)
-            .order_by(AlertRecord.raised_at.desc())).first()
-        if record is None or record.cleared_at is None:
-            continue
-        row.verified_at = max(record.cleared_at, row.created_at)
+    for row, cleared_at in rows:
+        if row.verified_at is not None or cleared_at < row.created_at - CLEAR_RACE:
+            continue  # an earlier life of the alert, or a second record of this one
+        row.verified_at = max(cleared_at, row.created_at)
         audit(session, "sistem", "instruction.verified", f"instruction:{row.id}",
               alert_id=row.alert_id, minutes=round(
                   (row.verified_at - row.created_at).total_seconds() / 60, 1))

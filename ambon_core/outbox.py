@@ -11,8 +11,9 @@ Delivery contract ("exactly once" as far as a network allows):
   is ``invalid`` at once (the admin fixes the contact).
 - While the database is away after a send, the notifier keeps the mark in memory and
   writes it before anything else, so a DB outage sends nothing twice. Only a notifier
-  killed between the send and the mark leaves the row ``sending``; after
-  ``NOTIFY_CLAIM_LEASE_S`` it is sent again *with the same idempotency key*. So the
+  killed between a send and its mark leaves the row ``sending`` (at most one claimed
+  batch, ``NotifierWorker.batch``, is in that state); after ``NOTIFY_CLAIM_LEASE_S`` it
+  is sent again *with the same idempotency key*. So the
   guarantee is at-least-once transport with one key per message: every message carries
   its key as an ``Idempotency-Key`` header (e-mail, webhooks), as ``idempotency_key`` in
   a JSON body and as ``Ref:`` in the text; a receiver that drops keys it has seen gets
@@ -77,28 +78,36 @@ def _due(now: datetime, lease_s: float):
                and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at < stale))
 
 
-def claim_next(session: Session, claim: str, lease_s: float,
-               now: datetime | None = None) -> OutboxMessage | None:
-    """Claim the next due message for ``claim`` (committed), or None when nothing is due.
+def claim_due(session: Session, claim: str, lease_s: float, limit: int = 10,
+              now: datetime | None = None) -> list[OutboxMessage]:
+    """Claim up to ``limit`` due messages for ``claim`` in one committed transaction.
 
-    The conditional UPDATE is the lock: of two notifiers only one changes the row."""
+    The conditional UPDATE is the lock: of two notifiers only one changes a row. No
+    transaction (nor SQLite write lock) stays open across the network sends that follow."""
     now = now or utcnow()
     candidates = session.scalars(select(OutboxMessage.id).where(_due(now, lease_s))
                                  .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-                                 .limit(8)).all()
-    for message_id in candidates:
-        result = session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == message_id, _due(now, lease_s))
-            .values(status="sending", claimed_at=now, claimed_by=claim,
-                    attempts=OutboxMessage.attempts + 1)
-            .execution_options(synchronize_session=False))
+                                 .limit(limit)).all()
+    if not candidates:
         session.commit()
-        if result.rowcount == 1:
-            claimed = session.get(OutboxMessage, message_id, populate_existing=True)
-            session.commit()  # no transaction (nor SQLite lock) held across the network send
-            return claimed
+        return []
+    session.execute(
+        update(OutboxMessage).where(OutboxMessage.id.in_(candidates), _due(now, lease_s))
+        .values(status="sending", claimed_at=now, claimed_by=claim,
+                attempts=OutboxMessage.attempts + 1)
+        .execution_options(synchronize_session=False))
+    claimed = session.scalars(select(OutboxMessage).where(
+        OutboxMessage.id.in_(candidates), OutboxMessage.claimed_by == claim)
+        .order_by(OutboxMessage.id).execution_options(populate_existing=True)).all()
     session.commit()
-    return None
+    return list(claimed)
+
+
+def claim_next(session: Session, claim: str, lease_s: float,
+               now: datetime | None = None) -> OutboxMessage | None:
+    """Claim one due message (committed), or None when nothing is due."""
+    claimed = claim_due(session, claim, lease_s, limit=1, now=now)
+    return claimed[0] if claimed else None
 
 
 def mark_sent(session: Session, message_id: int, claim: str, at: datetime) -> None:

@@ -78,16 +78,13 @@ def render_instructions(opd: str | None, *, key: str, can_complete: bool,
     sent = fu.delivery_map([i.id for i in items])
     for item in items:
         with st.container(border=True):
-            left, right = st.columns([5, 1], vertical_alignment="center")
-            with left:
-                st.markdown(fu.state_badge(item))
-                st.text(f"#{item.id} {names.get(item.opd, item.opd)} · {item.place or ''} · "
-                        f"{wit_time(item.created_at)} · {age_text(_age(item.created_at), lang())}"
-                        f"\n{item.text}\n" + "\n".join(fu.status_lines(item, sent.get(item.id, []))))
-                fu.render_photo(item)
+            st.markdown(fu.state_badge(item))
+            st.text(f"#{item.id} {names.get(item.opd, item.opd)} · {item.place or ''} · "
+                    f"{wit_time(item.created_at)} · {age_text(_age(item.created_at), lang())}"
+                    f"\n{item.text}\n" + "\n".join(fu.status_lines(item, sent.get(item.id, []))))
+            fu.render_photo(item)
             if can_complete:
-                with right:
-                    fu.render_item_actions(item, key=key, opd=opd)
+                fu.render_item_actions(item, key=key, opd=opd)
 
 
 def _age(moment) -> float:

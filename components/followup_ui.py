@@ -61,8 +61,8 @@ def _delivery_line(d: Delivery) -> str:
     level = t(f"fu.level.{d.level}")
     if d.status == "sent":
         state = t("fu.delivery.sent", at=wit_time(d.sent_at))
-    elif d.failing:
-        state = t("fu.delivery.failing", n=d.attempts)
+    elif d.status in ("pending", "sending") and d.attempts:
+        state = t("fu.delivery.failing", n=d.attempts) + (" ⚠" if d.failing else "")
     else:
         state = t(f"fu.delivery.{d.status}")
     return f"{d.label} · {d.channel} · {level}: {state}"
@@ -70,15 +70,12 @@ def _delivery_line(d: Delivery) -> str:
 
 def status_lines(item: InstructionView, sent: list[Delivery]) -> list[str]:
     """Plain-text lines: state, deadline, acknowledgement, verification, deliveries."""
-    state = instruction_state(item)
-    head = t(f"fu.state.{state}")
-    if item.deadline_at is not None:
-        head += " · " + t("fu.deadline", at=wit_time(item.deadline_at))
+    parts = [t("fu.deadline", at=wit_time(item.deadline_at))] if item.deadline_at else []
     if is_overdue(item):
-        head += " · " + t("fu.overdue").upper()
-    if item.escalation_level and sent and max(d.level for d in sent) == item.escalation_level:
-        head += " · " + t("fu.escalated", level=t(f"fu.level.{item.escalation_level}"))
-    lines = [head]
+        parts.append(t("fu.overdue").upper())
+    if item.escalation_level and sent and min(d.level for d in sent) < item.escalation_level:
+        parts.append(t("fu.escalated", level=t(f"fu.level.{item.escalation_level}")))
+    lines = [" · ".join(parts)] if parts else []
     if item.acknowledged_at is not None:
         lines.append(t("fu.acked_by", at=wit_time(item.acknowledged_at), who=item.acknowledged_by))
     if item.verified_at is not None:
@@ -92,14 +89,15 @@ def render_item_actions(item: InstructionView, *, key: str, opd: str | None) -> 
     """'Diterima' and the completion form, for the department that got the instruction."""
     if not may("complete", item.opd):
         return
-    if item.acknowledged_at is None and st.button(t("fu.ack"), key=f"{key}_ack_{item.id}",
-                                                  icon=":material/mark_email_read:") and \
-            authorize("complete", item.opd, f"instruction:{item.id}"):
+    ack_col, done_col, _ = st.columns([1, 1, 3])
+    if item.acknowledged_at is None and ack_col.button(
+            t("fu.ack"), key=f"{key}_ack_{item.id}", icon=":material/mark_email_read:",
+            width="stretch") and authorize("complete", item.opd, f"instruction:{item.id}"):
         _run(lambda s: acknowledge_instruction(s, item.id, current_actor(), opd), t("fu.acked"))
     if item.status == "done":
         return
     limit_kb = data.settings().instruction_photo_max_kb
-    with st.popover(t("act.done"), icon=":material/task_alt:"), \
+    with done_col.popover(t("act.done"), icon=":material/task_alt:", width="stretch"), \
             st.form(f"{key}_done_{item.id}", clear_on_submit=True, border=False):
         note = st.text_area(t("fu.done_note"), key=f"{key}_note_{item.id}", max_chars=1000)
         photo = st.file_uploader(t("fu.photo", mb=f"{limit_kb / 1024:g}"),

@@ -386,7 +386,7 @@ class _Default(dict):
 # ---- issue 17: instructions that reach people (kept together so merges stay local) -------
 TEXT.update({
     "fu.deadline_min": {"id": "Batas waktu (menit)", "en": "Deadline (minutes)"},
-    "fu.state.terbuka": {"id": "terkirim, belum diterima", "en": "sent, not acknowledged"},
+    "fu.state.terbuka": {"id": "belum diterima", "en": "not acknowledged"},
     "fu.state.diterima": {"id": "diterima", "en": "acknowledged"},
     "fu.state.selesai": {"id": "selesai", "en": "done"},
     "fu.state.selesai_belum_terverifikasi": {"id": "selesai, belum terverifikasi",
@@ -406,7 +406,8 @@ TEXT.update({
     "fu.delivery.sent": {"id": "terkirim {at}", "en": "delivered {at}"},
     "fu.delivery.invalid": {"id": "alamat tidak valid (periksa di Admin)",
                             "en": "invalid target (check Admin)"},
-    "fu.delivery.failing": {"id": "gagal {n}×, dicoba lagi", "en": "failed {n}×, retrying"},
+    "fu.delivery.failing": {"id": "belum berhasil ({n}× dicoba), dicoba lagi",
+                            "en": "not delivered yet ({n} tries), retrying"},
     "fu.no_targets": {"id": "belum ada kontak untuk OPD/lokasi ini (Admin → Kontak)",
                       "en": "no contact for this department/site yet (Admin → Contacts)"},
     "fu.ack": {"id": "Diterima", "en": "Acknowledge"},

@@ -21,10 +21,18 @@ from components.session import viewer
 from components.ui import lang, t
 
 log = logging.getLogger(__name__)
+CLOSED_ROWS = 15
+
+
+NONE = "–"  # not "-": st.table renders Markdown, and a lone hyphen is a list bullet
 
 
 def _age(seconds: float | None) -> str:
-    return age_text(seconds, lang()) if seconds is not None else "-"
+    return age_text(seconds, lang()) if seconds is not None else NONE
+
+
+def _time(moment) -> str:
+    return wit_time(moment) if moment is not None else NONE
 
 
 def board_frame(rows: list[ResponderRow], names: dict[str, str]) -> pd.DataFrame:
@@ -48,8 +56,8 @@ def closed_frame(items: list[InstructionView], names: dict[str, str]) -> pd.Data
         t("fu.col.instruction"): f"#{i.id} {i.place or ''}".strip(),
         t("col.opd"): names.get(i.opd, i.opd), t("col.status"): t(f"fu.state.{instruction_state(i)}"),
         t("fu.col.given"): wit_time(i.created_at, with_date=True),
-        t("fu.col.acked"): wit_time(i.acknowledged_at),
-        t("fu.col.verified"): wit_time(i.verified_at),
+        t("fu.col.acked"): _time(i.acknowledged_at),
+        t("fu.col.verified"): _time(i.verified_at),
         t("fu.col.to_verified"): _age((i.verified_at - i.created_at).total_seconds()
                                       if i.verified_at else None)} for i in closed])
 
@@ -72,9 +80,10 @@ def render_responders(*, key: str) -> None:
         st.caption(t("no_data"))
         return
     st.subheader(t("fu.board_title"))
-    st.dataframe(board_frame(board(items, now, list(names)), names), hide_index=True,
-                 width="stretch", key=f"{key}_board")
+    # st.table, not st.dataframe: a handful of rows, read at a glance, and plain HTML text
+    st.table(board_frame(board(items, now, list(names)), names), hide_index=True,
+             border="horizontal")
     closed = closed_frame(items, names)
     if not closed.empty:
         st.caption(t("fu.closed_title"))
-        st.dataframe(closed, hide_index=True, width="stretch", key=f"{key}_closed")
+        st.table(closed.head(CLOSED_ROWS), hide_index=True, border="horizontal")

@@ -1,11 +1,11 @@
 """Notifier worker: sends the outbox through Apprise, escalates, verifies by evidence.
 
-Each turn: first the marks still owed from a database outage, then verification (an
-instruction whose alert cleared is "terverifikasi"), then escalation (past the
-deadline -> the next level's messages), then delivery of the due messages, one at a
-time: claim (committed) -> send -> mark. The delivery contract is in
-``ambon_core.outbox``. Apprise's own log is kept at WARNING (its INFO lines name the
-recipients) and its error text is scrubbed of URLs before it is stored.
+Each turn: first the marks still owed from a database outage, then (every few seconds)
+verification (an instruction whose alert cleared is "terverifikasi") and escalation
+(past the deadline -> the next level's messages), then delivery of the due messages in
+small batches: claim (committed) -> send (a few in parallel) -> mark each as it returns.
+The delivery contract is in ``ambon_core.outbox``. Apprise's own log is kept at WARNING
+(its INFO lines name the recipients); its error text is scrubbed of URLs before storing.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import logging
 import os
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime
 
 import apprise
@@ -53,6 +54,9 @@ def send(message: OutboxMessage) -> str | None:
 
 class NotifierWorker(LoopWorker):
     name = "notifier"
+    batch = 10  # claimed together; sent in parallel, marked one by one as each returns
+    senders = 4  # one slow target does not hold up the others
+    followup_every_s = 5.0  # verification and escalation run at a slower pace
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -60,15 +64,19 @@ class NotifierWorker(LoopWorker):
         self.unmarked: dict[int, tuple[str, datetime]] = {}  # sent, mark not yet stored
         self.sent_total = 0
         self.budget_s = max(1.0, self.settings.heartbeat_ttl_s / 3)  # beat in time
+        self.pool = ThreadPoolExecutor(self.senders, thread_name_prefix="notify-send")
+        self.next_followup = 0.0
 
     def turn(self) -> None:
         started = time.monotonic()
         with self.sessions() as session:
             self._flush_marks(session)
-            followup.verify_resolved(session)
-            followup.escalate_due(session, self.registry, self.settings)
+            if started >= self.next_followup:
+                followup.verify_resolved(session)
+                followup.escalate_due(session, self.registry, self.settings)
+                self.next_followup = started + self.followup_every_s
             while time.monotonic() - started < self.budget_s:
-                if not self._deliver_one(session):
+                if not self._deliver_batch(session):
                     break
         self.detail = {"sent": self.sent_total, "unmarked": len(self.unmarked)}
 
@@ -77,25 +85,47 @@ class NotifierWorker(LoopWorker):
             outbox.mark_sent(session, message_id, claim, at)
             del self.unmarked[message_id]
 
-    def _deliver_one(self, session) -> bool:
+    def _deliver_batch(self, session) -> bool:
         claim = f"{self.name}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        message = outbox.claim_next(session, claim, self.settings.notify_claim_lease_s)
-        if message is None:
-            return False
+        messages = outbox.claim_due(session, claim, self.settings.notify_claim_lease_s,
+                                    self.batch)
+        futures = {self.pool.submit(_outcome, m): m.id for m in messages}
         try:
-            error = send(message)
-        except InvalidTarget as exc:
-            outbox.mark_invalid(session, message.id, claim, str(exc))
-            return True
-        if error is not None:
-            outbox.mark_failed(session, message.id, claim, error, self.settings)
-            return True
-        self.sent_total += 1
-        self.unmarked[message.id] = (claim, utcnow())  # kept until SQL has it
-        try:
-            outbox.mark_sent(session, message.id, claim, self.unmarked[message.id][1])
-            del self.unmarked[message.id]
+            for future in as_completed(futures):
+                self._record(session, futures[future], claim, future.result())
         except SQLAlchemyError:
-            session.rollback()
-            raise  # the loop backs off; the mark is written first next turn
-        return True
+            for future in futures:  # the rest were sent too: their marks wait in memory
+                ok, _ = future.result()
+                if ok is True and futures[future] not in self.unmarked:
+                    self.unmarked[futures[future]] = (claim, utcnow())
+            _rollback(session)
+            raise  # the loop backs off; the marks are written first next turn
+        return bool(messages)
+
+    def _record(self, session, message_id: int, claim: str, outcome: tuple[bool | None, str]) -> None:
+        ok, error = outcome
+        if ok is None:
+            outbox.mark_invalid(session, message_id, claim, error)
+        elif not ok:
+            outbox.mark_failed(session, message_id, claim, error, self.settings)
+        else:
+            self.sent_total += 1
+            self.unmarked[message_id] = (claim, utcnow())  # kept until SQL has it
+            outbox.mark_sent(session, message_id, claim, self.unmarked[message_id][1])
+            del self.unmarked[message_id]
+
+
+def _outcome(message: OutboxMessage) -> tuple[bool | None, str]:
+    """(True, ''), (False, why) or (None, why) for a target that cannot be used."""
+    try:
+        error = send(message)
+    except InvalidTarget as exc:
+        return None, str(exc)
+    return error is None, error or ""
+
+
+def _rollback(session) -> None:
+    try:
+        session.rollback()
+    except SQLAlchemyError:
+        pass  # the connection is gone with the database; a new session starts next turn
