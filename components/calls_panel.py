@@ -47,12 +47,14 @@ def _seconds(value: float | None) -> str:
 
 def render_calls_tile(figures: CallFigures | None) -> None:
     """Ringkasan: 'Panggilan 112 tak terjawab hari ini', with who waits and who is owed a call."""
-    if figures is None:
-        kpi(t("calls.tile"), "-", t("calls.none"))
-        return
-    kpi(t("calls.tile"), figures.abandoned_today,
-        t("calls.tile_caption", calls=figures.calls_today, waiting=figures.waiting_now,
-          late=figures.callbacks_late))
+    caption = t("calls.none") if figures is None else t(
+        "calls.tile_caption", calls=figures.calls_today, waiting=figures.waiting_now,
+        late=figures.callbacks_late)
+    with st.container(border=True):  # the label in full (a metric label is cut off narrow)
+        st.markdown(f"**{t('calls.tile')}**")
+        st.metric(t("calls.tile"), "-" if figures is None else figures.abandoned_today,
+                  label_visibility="collapsed")
+        st.caption(caption)
 
 
 def _kpis(figures: CallFigures) -> None:
@@ -63,21 +65,25 @@ def _kpis(figures: CallFigures) -> None:
             if figures.waiting_now else None)
     with cols[1]:
         kpi(t("calls.today"), figures.calls_today,
-            f"{t('calls.answered_share')}: {percent(figures.answered_share, lang())}")
+            t("calls.today_caption", share=percent(figures.answered_share, lang())))
     with cols[2]:
         kpi(t("calls.abandoned"), figures.abandoned_today,
             t("calls.abandoned_after", age=_seconds(figures.abandon_wait_median_s))
             if figures.abandoned_today else None)
     with cols[3]:
         kpi(t("calls.answer_time"), _seconds(figures.answer_median_s),
-            f"p90 {_seconds(figures.answer_p90_s)}")
+            t("calls.answer_caption", p90=_seconds(figures.answer_p90_s)))
     with cols[4]:
         kpi(t("calls.agents"), figures.agents_now,
-            t("calls.paused", n=figures.agents_paused_now) if figures.agents_paused_now else None)
+            t("calls.paused", n=figures.agents_paused_now) if figures.agents_paused_now
+            else t("calls.agents_caption"))
 
 
 def _callbacks(figures: CallFigures, key: str) -> None:
     st.caption(t("calls.callbacks", n=figures.callbacks_late))
+    if not figures.callback_list:
+        st.success(t("calls.callbacks_none"), icon=":material/call:")
+        return
     rows = pd.DataFrame([{"number": c.masked, "left": wit_time(c.left_at),
                           "waited": _seconds(c.waited_s)} for c in figures.callback_list],
                         columns=["number", "left", "waited"])
