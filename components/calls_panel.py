@@ -35,9 +35,10 @@ def build_calls_hourly_figure(figures: CallFigures, labels: dict[str, str]) -> g
     fig.update_layout(barmode="stack", height=260, margin={"l": 10, "r": 10, "t": 10, "b": 10},
                       legend={"orientation": "h", "y": -0.25},
                       xaxis={"title": labels["hour"], "type": "category"},
-                      yaxis={"title": labels["calls"], "rangemode": "tozero"},
+                      yaxis={"title": labels["calls"], "rangemode": "tozero", "tickformat": "d"},
                       yaxis2={"title": labels["agents"], "overlaying": "y", "side": "right",
-                              "rangemode": "tozero", "showgrid": False})
+                              "rangemode": "tozero", "showgrid": False, "dtick": 1,
+                              "range": [0, max([h.agents or 0 for h in figures.hourly] + [1]) + 1]})
     return fig
 
 
@@ -98,7 +99,7 @@ def _shifts(figures: CallFigures, key: str) -> None:
     show_table(rows, {"shift": "calls.col.shift", "calls": "calls.col.calls",
                       "answered": "calls.col.answered", "abandoned": "calls.col.abandoned",
                       "answer_median_s": "calls.col.answer_median"}, key=f"{key}_shifts",
-               height=180)
+               height=170)
 
 
 def render_calls_panel(figures: CallFigures | None, *, key: str) -> None:
@@ -118,6 +119,8 @@ def render_calls_panel(figures: CallFigures | None, *, key: str) -> None:
     with right:
         if not on_wall():
             _callbacks(figures, key)
-        _shifts(figures, key)
+        else:
+            kpi(t("calls.callbacks_label"), figures.callbacks_late)
+    _shifts(figures, key)
     if figures.clock_jumps:
         st.caption(t("calls.clock_jumps", n=figures.clock_jumps))

@@ -271,6 +271,7 @@ TEXT: dict[str, dict[str, str]] = {
     "calls.agents_caption": {"id": "aktif sekarang", "en": "on duty now"},
     "calls.paused": {"id": "{n} istirahat", "en": "{n} on a break"},
     "calls.callbacks": {"id": "Belum ditelepon balik: {n}", "en": "Not called back: {n}"},
+    "calls.callbacks_label": {"id": "Belum ditelepon balik", "en": "Not called back"},
     "calls.callbacks_none": {"id": "Semua penelepon tak terjawab sudah ditelepon balik",
                              "en": "Every unanswered caller has been called back"},
     "calls.chart_title": {"id": "Panggilan per jam hari ini", "en": "Calls per hour today"},

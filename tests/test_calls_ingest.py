@@ -137,3 +137,8 @@ def test_alerts_follow_the_clock_and_the_wall_gets_counts_only(world, store):
     assert live.calls.callback_list[0].masked == "0911-xxxxxx"
     wall = public_view(live)
     assert wall.calls.callback_list == [] and wall.calls.callbacks_late == 1
+
+
+def test_without_a_configured_centre_nothing_is_published(store, engine, session):
+    CallsIngest(store, session_factory(engine), CallRules(tz=WIT), []).poll()
+    assert store.call_figures() is None  # the panel says "no 112 data yet", not zeros

@@ -105,6 +105,8 @@ class CallsIngest:
     def poll(self) -> PollReport:
         """Read every source up to its end, store, publish the figures."""
         report = PollReport()
+        if not self.sources:  # no 112 centre configured: the pages say "no data", not zeros
+            return report
         try:
             for source in self.sources:
                 self._follow(source, report)
