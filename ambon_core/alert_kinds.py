@@ -47,7 +47,7 @@ ALERT_SPECS: dict[AlertKind, AlertSpec] = {
         "dinkes", "puskesmas", _p("name", "minutes_late", "waiting", "scheduled_open"),
         ("health", "facilityClosed"), "status", "when the puskesmas opens or nobody waits"),
     AlertKind.OFFICE_LATE: AlertSpec(
-        None, "layanan_publik", _p("name", "minutes_late", "waiting", "scheduled_open"),
+        None, "layanan_publik", _p("name", "minutes_late", "waiting", "scheduled_open", "staff"),
         ("administrativeService", "facilityClosed"), "status",
         "when the office opens, or its working day ends"),
     AlertKind.QUEUE_LONG: AlertSpec(

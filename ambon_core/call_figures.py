@@ -38,7 +38,7 @@ class HourFigures(BaseModel):
     calls: int = 0
     answered: int = 0
     abandoned: int = 0
-    agents: int = 0
+    agents: int | None = None  # None: the hour has not begun
 
 
 class ShiftFigures(BaseModel):
@@ -116,10 +116,11 @@ def _waiting(book: CallBook, now: datetime, rules: CallRules) -> list[Call]:
     return [c for c in book.calls.values() if c.outcome == WAITING and c.entered_at >= horizon]
 
 
-def _agents_by_hour(book: CallBook, start: datetime) -> list[int]:
-    """Distinct agents logged in (or answering) during each hour of the day from ``start``."""
+def _agents_by_hour(book: CallBook, start: datetime, now: datetime) -> list[int | None]:
+    """Distinct agents logged in (or answering) during each hour of the day from ``start``
+    (None for the hours after ``now``)."""
     hours: list[set[str]] = [set() for _ in range(24)]
-    end_of_day = start + timedelta(hours=24)
+    end_of_day = min(start + timedelta(hours=24), now)
     for s in book.sessions:
         first = max(s.start, start)
         last = min(s.end or end_of_day, end_of_day)
@@ -131,17 +132,19 @@ def _agents_by_hour(book: CallBook, start: datetime) -> list[int]:
         h = int((at - start).total_seconds() // 3600)
         if 0 <= h < 24:
             hours[h].add(agent)
-    return [len(h) for h in hours]
+    return [len(agents) if start + timedelta(hours=h) <= now else None
+            for h, agents in enumerate(hours)]
 
 
-def _hourly(today: list[Call], book: CallBook, start: datetime, tz: ZoneInfo) -> list[HourFigures]:
+def _hourly(today: list[Call], book: CallBook, start: datetime, now: datetime,
+            tz: ZoneInfo) -> list[HourFigures]:
     rows = [HourFigures(hour=h) for h in range(24)]
     for call in today:
         row = rows[call.entered_at.astimezone(tz).hour]
         row.calls += 1
         row.answered += call.outcome == ANSWERED
         row.abandoned += call.unanswered
-    for row, agents in zip(rows, _agents_by_hour(book, start), strict=True):
+    for row, agents in zip(rows, _agents_by_hour(book, start, now), strict=True):
         row.agents = agents
     return rows
 
@@ -201,7 +204,7 @@ def call_figures(book: CallBook, now: datetime, rules: CallRules) -> CallFigures
         callback_list=[CallbackOwed(masked=c.caller_masked or "-", left_at=c.ended_at or now,
                                     waited_s=c.wait_s or 0.0)
                        for c in sorted(late, key=lambda c: c.ended_at or now)[:20]],
-        hourly=_hourly(today, book, start, rules.tz), shifts=_shifts(today, rules),
+        hourly=_hourly(today, book, start, now, rules.tz), shifts=_shifts(today, rules),
         clock_jumps=book.clock_jumps, last_line_at=book.last_at)
 
 

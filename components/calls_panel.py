@@ -35,9 +35,10 @@ def build_calls_hourly_figure(figures: CallFigures, labels: dict[str, str]) -> g
     fig.update_layout(barmode="stack", height=260, margin={"l": 10, "r": 10, "t": 10, "b": 10},
                       legend={"orientation": "h", "y": -0.25},
                       xaxis={"title": labels["hour"], "type": "category"},
-                      yaxis={"title": labels["calls"], "rangemode": "tozero"},
+                      yaxis={"title": labels["calls"], "rangemode": "tozero", "tickformat": "d"},
                       yaxis2={"title": labels["agents"], "overlaying": "y", "side": "right",
-                              "rangemode": "tozero", "showgrid": False})
+                              "rangemode": "tozero", "showgrid": False, "dtick": 1,
+                              "range": [0, max([h.agents or 0 for h in figures.hourly] + [1]) + 1]})
     return fig
 
 
@@ -47,12 +48,14 @@ def _seconds(value: float | None) -> str:
 
 def render_calls_tile(figures: CallFigures | None) -> None:
     """Ringkasan: 'Panggilan 112 tak terjawab hari ini', with who waits and who is owed a call."""
-    if figures is None:
-        kpi(t("calls.tile"), "-", t("calls.none"))
-        return
-    kpi(t("calls.tile"), figures.abandoned_today,
-        t("calls.tile_caption", calls=figures.calls_today, waiting=figures.waiting_now,
-          late=figures.callbacks_late))
+    caption = t("calls.none") if figures is None else t(
+        "calls.tile_caption", calls=figures.calls_today, waiting=figures.waiting_now,
+        late=figures.callbacks_late)
+    with st.container(border=True):  # the label in full (a metric label is cut off narrow)
+        st.markdown(f"**{t('calls.tile')}**")
+        st.metric(t("calls.tile"), "-" if figures is None else figures.abandoned_today,
+                  label_visibility="collapsed")
+        st.caption(caption)
 
 
 def _kpis(figures: CallFigures) -> None:
@@ -63,21 +66,25 @@ def _kpis(figures: CallFigures) -> None:
             if figures.waiting_now else None)
     with cols[1]:
         kpi(t("calls.today"), figures.calls_today,
-            f"{t('calls.answered_share')}: {percent(figures.answered_share, lang())}")
+            t("calls.today_caption", share=percent(figures.answered_share, lang())))
     with cols[2]:
         kpi(t("calls.abandoned"), figures.abandoned_today,
             t("calls.abandoned_after", age=_seconds(figures.abandon_wait_median_s))
             if figures.abandoned_today else None)
     with cols[3]:
         kpi(t("calls.answer_time"), _seconds(figures.answer_median_s),
-            f"p90 {_seconds(figures.answer_p90_s)}")
+            t("calls.answer_caption", p90=_seconds(figures.answer_p90_s)))
     with cols[4]:
         kpi(t("calls.agents"), figures.agents_now,
-            t("calls.paused", n=figures.agents_paused_now) if figures.agents_paused_now else None)
+            t("calls.paused", n=figures.agents_paused_now) if figures.agents_paused_now
+            else t("calls.agents_caption"))
 
 
 def _callbacks(figures: CallFigures, key: str) -> None:
     st.caption(t("calls.callbacks", n=figures.callbacks_late))
+    if not figures.callback_list:
+        st.success(t("calls.callbacks_none"), icon=":material/call:")
+        return
     rows = pd.DataFrame([{"number": c.masked, "left": wit_time(c.left_at),
                           "waited": _seconds(c.waited_s)} for c in figures.callback_list],
                         columns=["number", "left", "waited"])
@@ -92,7 +99,7 @@ def _shifts(figures: CallFigures, key: str) -> None:
     show_table(rows, {"shift": "calls.col.shift", "calls": "calls.col.calls",
                       "answered": "calls.col.answered", "abandoned": "calls.col.abandoned",
                       "answer_median_s": "calls.col.answer_median"}, key=f"{key}_shifts",
-               height=180)
+               height=170)
 
 
 def render_calls_panel(figures: CallFigures | None, *, key: str) -> None:
@@ -112,6 +119,8 @@ def render_calls_panel(figures: CallFigures | None, *, key: str) -> None:
     with right:
         if not on_wall():
             _callbacks(figures, key)
-        _shifts(figures, key)
+        else:
+            kpi(t("calls.callbacks_label"), figures.callbacks_late)
+    _shifts(figures, key)
     if figures.clock_jumps:
         st.caption(t("calls.clock_jumps", n=figures.clock_jumps))

@@ -304,10 +304,10 @@ TEXT: dict[str, dict[str, str]] = {
     "reason.calendar_unconfirmed": {"id": "Kalender tahun ini belum dikonfirmasi",
                                     "en": "This year's calendar is not confirmed"},
     "alert.office_late": {
-        "id": "{name} belum buka (jadwal {scheduled_open}, terlambat {minutes_late} menit), "
-              "{waiting} warga menunggu",
-        "en": "{name} not open yet (due {scheduled_open}, {minutes_late} min late), "
-              "{waiting} people waiting"},
+        "id": "{name} belum buka (jadwal {scheduled_open}, terlambat {minutes_late} menit); "
+              "pegawai hadir {staff}, warga menunggu {waiting}",
+        "en": "{name} not open yet (due {scheduled_open}, {minutes_late} min late); "
+              "staff in {staff}, people waiting {waiting}"},
     # ---- 112 call centre (issue 18) ----
     "calls.title": {"id": "Call Center 112", "en": "112 call centre"},
     "calls.none": {"id": "Belum ada data panggilan 112", "en": "No 112 call data yet"},
@@ -315,17 +315,22 @@ TEXT: dict[str, dict[str, str]] = {
     "calls.tile_caption": {"id": "dari {calls} panggilan · {waiting} menunggu · {late} belum "
                                  "ditelepon balik",
                            "en": "of {calls} calls · {waiting} waiting · {late} not called back"},
-    "calls.waiting": {"id": "Menunggu sekarang", "en": "Waiting now"},
+    "calls.waiting": {"id": "Menunggu", "en": "Waiting"},
     "calls.longest": {"id": "terlama {age}", "en": "longest {age}"},
-    "calls.today": {"id": "Panggilan hari ini", "en": "Calls today"},
-    "calls.answered_share": {"id": "terjawab", "en": "answered"},
-    "calls.abandoned": {"id": "Tak terjawab hari ini", "en": "Unanswered today"},
-    "calls.abandoned_after": {"id": "menutup setelah {age} (median)",
-                              "en": "hung up after {age} (median)"},
-    "calls.answer_time": {"id": "Waktu jawab (median)", "en": "Time to answer (median)"},
-    "calls.agents": {"id": "Petugas aktif", "en": "Agents on duty"},
+    "calls.today": {"id": "Panggilan", "en": "Calls"},
+    "calls.today_caption": {"id": "hari ini · terjawab {share}", "en": "today · {share} answered"},
+    "calls.abandoned": {"id": "Tak terjawab", "en": "Unanswered"},
+    "calls.abandoned_after": {"id": "hari ini · menutup setelah {age} (median)",
+                              "en": "today · hung up after {age} (median)"},
+    "calls.answer_time": {"id": "Waktu jawab", "en": "To answer"},
+    "calls.answer_caption": {"id": "median · p90 {p90}", "en": "median · p90 {p90}"},
+    "calls.agents": {"id": "Petugas", "en": "Agents"},
+    "calls.agents_caption": {"id": "aktif sekarang", "en": "on duty now"},
     "calls.paused": {"id": "{n} istirahat", "en": "{n} on a break"},
     "calls.callbacks": {"id": "Belum ditelepon balik: {n}", "en": "Not called back: {n}"},
+    "calls.callbacks_label": {"id": "Belum ditelepon balik", "en": "Not called back"},
+    "calls.callbacks_none": {"id": "Semua penelepon tak terjawab sudah ditelepon balik",
+                             "en": "Every unanswered caller has been called back"},
     "calls.chart_title": {"id": "Panggilan per jam hari ini", "en": "Calls per hour today"},
     "calls.chart.answered": {"id": "Terjawab", "en": "Answered"},
     "calls.chart.abandoned": {"id": "Tak terjawab", "en": "Unanswered"},
@@ -355,10 +360,6 @@ TEXT: dict[str, dict[str, str]] = {
                                       "({abandoned} of {calls})"},
     "wall.page": {"id": "Halaman {page}/{pages} · {first}–{last} dari {total}",
                   "en": "Page {page}/{pages} · {first}–{last} of {total}"},
-        "id": "{name} belum buka (jadwal {scheduled_open}, terlambat {minutes_late} menit); "
-              "pegawai hadir {staff}, warga menunggu {waiting}",
-        "en": "{name} not open yet (due {scheduled_open}, {minutes_late} min late); "
-              "staff in {staff}, people waiting {waiting}"},
 }
 
 

@@ -106,14 +106,17 @@ def test_bad_lines_go_to_the_dead_letters_with_file_line_field_and_no_number(wor
     caplog.set_level(logging.DEBUG)
     _append(path, [CALLS[0], "garbled\x00line\n", line(3, "1.9", "NONE|JOINEMPTY|"),
                    line(4, "1.1", "PJSIP/7001|CONNECT|x|1.9|2"), *CALLS[1:],
+                   line(5, "1.8", f"NONE|ABANDON|{NUMBERS[2]}x|1|5"),  # shifted: a number where
+                   # a position belongs, quoted by the reason
                    line(-4000, "1.7", f"NONE|ENTERQUEUE||{NUMBERS[2]}|1")])
     report = ingest().poll()
-    assert report.rejects == 3
+    assert report.rejects == 4
     reasons = [d["reason"] for d in reversed(store.events(stream="deadletter"))]
     assert reasons[:3] == ["queue_log:2: line: garbled: control characters in the line",
                            "queue_log:3: event: unknown event 'JOINEMPTY'",
                            "queue_log:4: hold_s: 'x' is not a whole number"]
-    assert reasons[3].startswith("queue_log: clock jump: line 9 is 4060 s older")
+    assert reasons[3] == "queue_log:9: position: '0852xxxxxxxxx' is not a whole number"
+    assert reasons[4].startswith("queue_log: clock jump: line 10 is 4060 s older")
     fig = store.call_figures()
     assert (fig.calls_today, fig.answered_today, fig.clock_jumps) == (3, 1, 1)
     dump = " ".join(str(store.r.dump(k)) for k in store.r.keys("*")) + caplog.text
@@ -137,3 +140,8 @@ def test_alerts_follow_the_clock_and_the_wall_gets_counts_only(world, store):
     assert live.calls.callback_list[0].masked == "0911-xxxxxx"
     wall = public_view(live)
     assert wall.calls.callback_list == [] and wall.calls.callbacks_late == 1
+
+
+def test_without_a_configured_centre_nothing_is_published(store, engine, session):
+    CallsIngest(store, session_factory(engine), CallRules(tz=WIT), []).poll()
+    assert store.call_figures() is None  # the panel says "no 112 data yet", not zeros

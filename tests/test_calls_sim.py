@@ -86,3 +86,19 @@ def test_the_simulated_city_writes_the_112_files_and_the_worker_reads_them(
     assert worker.store.call_figures() is not None
     assert session.scalar(select(func.count()).select_from(CallRecord)) > 20  # 00:00-21:00 WIT
     assert worker.store.heartbeat("calls") is not None
+
+
+def test_the_centre_is_busier_while_the_city_is_under_a_weather_warning():
+    from workers.sim import feed_world
+
+    start = datetime(2026, 12, 1, tzinfo=WIT)
+    storms = feed_world.cap_windows(7, start - timedelta(days=1), start, start + timedelta(days=1))
+    stormy = simulate_day(7, start.date(), storms=storms)
+    calm = simulate_day(7, start.date(), storms=[])
+    assert stormy.storm_hours and not calm.storm_hours
+    per_hour = {h: 0 for h in range(24)}
+    for call in stormy.truth:
+        per_hour[datetime.fromtimestamp(call.entered, WIT).hour] += 1
+    storm_rate = sum(per_hour[h] for h in stormy.storm_hours) / len(stormy.storm_hours)
+    calm_hours = set(range(24)) - stormy.storm_hours
+    assert storm_rate > 1.3 * sum(per_hour[h] for h in calm_hours) / len(calm_hours)

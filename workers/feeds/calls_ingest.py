@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ambon_core.alerts import sync_alerts
 from ambon_core.call_figures import CallFigures, CallRules, call_alerts, call_figures
 from ambon_core.calls import CallBook, CdrRecord, QueueEvent
-from ambon_core.domain import AlertKind
+from ambon_core.domain import AlertKind, utcnow
 from ambon_core.store import Store
 from workers.feeds import asterisk, calls_store
 from workers.feeds.common import ParseResult
@@ -91,8 +91,6 @@ class CallsIngest:
         self._book: CallBook | None = None
 
     def now(self) -> datetime:
-        from ambon_core.domain import utcnow
-
         return self.clock() if self.clock else utcnow()
 
     @property
@@ -105,6 +103,8 @@ class CallsIngest:
     def poll(self) -> PollReport:
         """Read every source up to its end, store, publish the figures."""
         report = PollReport()
+        if not self.sources:  # no 112 centre configured: the pages say "no data", not zeros
+            return report
         try:
             for source in self.sources:
                 self._follow(source, report)
@@ -122,7 +122,7 @@ class CallsIngest:
                 log.warning("calls %s: %s", source.name, note)
                 report.notes.append(note)
             result = parse_chunk(source, chunk, self.pbx_zone)
-            cdrs = self._apply(source, result)
+            cdrs = self._apply(result)
             self._dead_letter(source, result)
             with self.sessions() as session:
                 calls_store.save(session, source.name, chunk.state, calls=self.book.take_dirty(),
@@ -134,7 +134,7 @@ class CallsIngest:
             report.records += len(result.records)
             report.rejects += len(result.rejects)
 
-    def _apply(self, source: CallSource, result: ParseResult) -> list[CdrRecord]:
+    def _apply(self, result: ParseResult) -> list[CdrRecord]:
         cdrs = []
         for record in result.records:
             if isinstance(record, QueueEvent):
@@ -148,16 +148,17 @@ class CallsIngest:
 
     def _dead_letter(self, source: CallSource, result: ParseResult) -> None:
         where = source.path.name
-        for rej in result.rejects:
+        for rej in result.rejects:  # a reason quotes the bad value: it may be a number
             self.store.dead_letter(source.name, rej.record_text,
                                    f"{where}:{rej.record_id.removeprefix('line ')}: {rej.field}: "
-                                   f"{rej.reason}")
+                                   f"{asterisk.mask_digits(rej.reason)}")
         for note in result.warnings:  # clock jumps: the line is read, and the jump is on record
             self.store.dead_letter(source.name, "", f"{where}: {note}")
         if result.rejects:
             first = result.rejects[0]
             log.warning("calls %s: %d line(s) rejected, e.g. %s:%s field %s: %s", source.name,
-                        len(result.rejects), where, first.record_id, first.field, first.reason)
+                        len(result.rejects), where, first.record_id, first.field,
+                        asterisk.mask_digits(first.reason))
 
     def figures(self) -> CallFigures:
         now = self.now()

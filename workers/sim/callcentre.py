@@ -25,7 +25,7 @@ SIM_CALLS_DIR = Path(__file__).resolve().parents[2] / "data" / "runtime" / "sim"
 QUEUE = "112"
 # calls per hour of the day (WIT): daytime errands, an evening peak, conflict at night
 HOURLY_RATE = (7, 6, 5, 4, 3, 3, 4, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7, 8, 9, 10, 10, 10, 9, 8)
-STORM_FACTOR = 3.0
+STORM_FACTOR = 2.0
 SHIFTS = ((7, 15, 3), (15, 23, 3), (23, 7, 2))  # first hour, last hour, agents
 QUEUE_TIMEOUT_S = 300
 RING_OUT_S = 15
@@ -94,14 +94,21 @@ def _cdr(src: str, dst: str, ctx: str, chan: str, dchan: str, app: str, start: i
     return end, line
 
 
-def simulate_day(seed: int, day: date, pbx_zone: ZoneInfo = WIT) -> SimDay:
-    """One day of the 112 centre (calls entering from 00:00 to 23:40 WIT)."""
+def simulate_day(seed: int, day: date, pbx_zone: ZoneInfo = WIT,
+                 storms: list[tuple[datetime, datetime]] | None = None) -> SimDay:
+    """One day of the 112 centre (calls entering from 00:00 to 23:40 WIT); ``storms``: the
+    weather warnings of the simulated city (else the day draws its own)."""
     rng = _rng(seed, day.isoformat(), "calls")
     out = SimDay()
-    if rng.random() < 0.35:
+    day_start = int(datetime.combine(day, time(0), WIT).timestamp())
+    if storms is not None:
+        out.storm_hours = {h for h in range(24) for a, b in storms
+                           if a.timestamp() < day_start + (h + 1) * 3600
+                           and b.timestamp() > day_start + h * 3600}
+        rng.random()  # the same draws follow either way
+    elif rng.random() < 0.35:
         first = rng.randint(10, 19)
         out.storm_hours = set(range(first, first + rng.randint(3, 5)))
-    day_start = int(datetime.combine(day, time(0), WIT).timestamp())
     agents = _agents(day_start)
     for member, start, end, (b0, b1) in agents:
         out.queue_log += [(start, f"{start}|NONE|{QUEUE}|{member}|ADDMEMBER|"),
@@ -186,8 +193,9 @@ class CallCentreWriter:
     """Appends the simulated centre's lines to ``queue_log`` and ``Master.csv`` as sim time
     passes them (a thread of the feed simulator). A restart rotates the old files away."""
 
-    def __init__(self, folder: Path, seed: int, clock: Callable[[], datetime]):
-        self.folder, self.seed, self.clock = folder, seed, clock
+    def __init__(self, folder: Path, seed: int, clock: Callable[[], datetime],
+                 storms: Callable[[date], list[tuple[datetime, datetime]]] | None = None):
+        self.folder, self.seed, self.clock, self.storms = folder, seed, clock, storms
         self.stop = threading.Event()
         self.days: dict[date, SimDay] = {}
         self.written = {"queue_log": 0, "cdr": 0}  # unix time of the last line written
@@ -215,7 +223,8 @@ class CallCentreWriter:
     def _day(self, day: date) -> SimDay:
         if day not in self.days:
             self.days = {d: v for d, v in self.days.items() if d >= day - timedelta(days=1)}
-            self.days[day] = simulate_day(self.seed, day)
+            self.days[day] = simulate_day(self.seed, day, storms=self.storms(day)
+                                          if self.storms else None)
         return self.days[day]
 
     def flush(self, now: int) -> None:

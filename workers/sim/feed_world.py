@@ -240,6 +240,22 @@ hingga pukul {end.astimezone(WIT):%H:%M} WIT.</description>
     return out
 
 
+def cap_windows(seed: int, epoch: datetime, since: datetime,
+                until: datetime) -> list[tuple[datetime, datetime]]:
+    """(start, end) of every simulated CAP weather warning overlapping [since, until): the
+    simulated 112 centre gets busier in them (floods)."""
+    first = max(0, int((since - epoch).total_seconds() // (CAP_SLOT_H * 3600)) - 1)
+    last = int((until - epoch).total_seconds() // (CAP_SLOT_H * 3600)) + 1
+    out = []
+    for k in range(first, last + 1):
+        r = _rng(seed, "cap", k)
+        start = (epoch + timedelta(hours=k * CAP_SLOT_H + r.uniform(0, CAP_SLOT_H - 3))).replace(
+            microsecond=0)
+        if start < until and start + timedelta(hours=3) > since:
+            out.append((start, start + timedelta(hours=3)))
+    return out
+
+
 def cap_feed(alerts: list[str]) -> str:
     entries = "\n".join(f"<entry><content type=\"application/cap+xml\">{a}</content></entry>" for a in alerts)
     return (f'<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'

@@ -243,7 +243,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.calls_dir != "none":
         from workers.sim.callcentre import SIM_CALLS_DIR, CallCentreWriter
 
-        CallCentreWriter(Path(args.calls_dir or SIM_CALLS_DIR), args.seed, sim.now).start()
+        def storms(day):  # the simulated BMKG warnings: floods bring the calls
+            start = datetime.combine(day, datetime.min.time(), world.WIT)
+            return world.cap_windows(args.seed, sim.epoch, start, start + timedelta(days=1))
+
+        CallCentreWriter(Path(args.calls_dir or SIM_CALLS_DIR), args.seed, sim.now, storms).start()
     LOG.info("serving sim feeds on http://%s:%d (speed %.0fx, seed %d, start %s)", args.host,
              server.server_address[1], args.speed, args.seed, sim.start.isoformat())
     try:
