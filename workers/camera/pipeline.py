@@ -3,36 +3,31 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from ambon_core.domain import Alert, AlertKind, CameraKind, Congestion
+from ambon_core.domain import Alert
 from ambon_core.registry import Camera, Tps
-from ambon_core.settings import CameraSettings, camera_settings
+from ambon_core.settings import camera_settings
 from workers.camera import analytics as an
 from workers.camera.detector import Detections
-from workers.camera.geometry import VEHICLES, CameraGeometry, Track, scale_geometry
+from workers.camera.geometry import CameraGeometry, Track, scale_geometry
+from workers.camera.scene_analytics import (
+    Analytic,
+    Frame,
+    LineCrossings,
+    Pile,
+    Rules,
+    Setup,
+    Wanted,
+    analytics_for,
+)
 from workers.camera.tracking import CameraTracker
 
-
-@dataclass(frozen=True)
-class Rules:
-    """Alert thresholds (seconds / people): the fields of the same name in CameraSettings."""
-
-    stopped_s: float = 30.0
-    no_parking_s: float = 30.0
-    queue_long: int = 10
-    dumping_alert_s: float = 600.0
-    queue_hold_s: float = 0.5  # one analysis period
-
-    @classmethod
-    def from_settings(cls, settings: CameraSettings | None = None) -> Rules:
-        """The thresholds of ``settings`` (default: CAMERA_* of the environment, typed)."""
-        s = settings or camera_settings()
-        return cls(**{k: getattr(s, k) for k in cls.__dataclass_fields__})
+__all__ = ["CameraPipeline", "MinuteAgg", "Rules", "load_refs", "minute_row"]
 
 
 def load_refs(camera_id: str, ref_dir: Path | None = None) -> dict[str, np.ndarray]:
@@ -46,11 +41,6 @@ def load_refs(camera_id: str, ref_dir: Path | None = None) -> dict[str, np.ndarr
         if img is not None:
             refs[name] = img
     return refs
-
-
-def _allowed(hours: tuple[str, str], now: time) -> bool:
-    a, b = time.fromisoformat(hours[0]), time.fromisoformat(hours[1])
-    return a <= now < b if a < b else now >= a or now < b
 
 
 @dataclass
@@ -68,7 +58,10 @@ _CONGESTION_RANK = {None: -1, "lancar": 0, "padat": 1, "macet": 2}
 
 
 class CameraPipeline:
-    """Per-camera state machine; call ``analyse`` for each analysed (or gated) frame."""
+    """Per-camera state machine; call ``analyse`` for each analysed (or gated) frame.
+
+    What is computed comes from the analytics the camera's drawing selects
+    (``scene_analytics.analytics_for``), not from the camera's kind."""
 
     def __init__(self, camera: Camera, tps: Tps | None = None, refs: dict[str, np.ndarray] | None = None,
                  rules: Rules | None = None, has_garbage: bool = False):
@@ -78,29 +71,22 @@ class CameraPipeline:
         self.tracker = CameraTracker()
         self.book = an.TrackBook()
         self.geom: CameraGeometry | None = None
-        self.counter: an.LineCounter | None = None
-        self.door: an.DoorWatch | None = None
-        self.dumping: an.DumpingWatch | None = None
+        self.analytics: dict[str, Analytic] = {}
         self.tracks: list[Track] = []
-        self.values: dict = {}
-        self.dump_events: list[tuple[float, dict]] = []
+        self.values: dict = {}  # CameraState fields, nothing else
+        self.wanted: list[Wanted] = []
         self.agg: MinuteAgg | None = None
         self.finished: MinuteAgg | None = None
-        self._changed = True
 
     def ensure_geometry(self, size: tuple[int, int]) -> None:
-        """(Re)build zones for the actual frame size; counts survive a resolution change."""
+        """(Re)build zones and analytics for the actual frame size; line counts survive a
+        resolution change."""
         if self.geom is not None and self.geom.size == size:
             return
-        old = self.counter.counts if self.counter else None
         self.geom = scale_geometry(self.camera, size)
-        self.counter = an.LineCounter(self.geom.lines)
-        if old:
-            self.counter.counts = old
         self.tracker.reset()
-        doors, piles = self.geom.of_kind("door"), self.geom.of_kind("pile")
-        self.door = an.DoorWatch(doors[0], self._ref("door_closed", size)) if doors else None
-        self.dumping = an.DumpingWatch(piles[0]) if piles else None
+        setup = Setup(self.rules, self._ref, self.tps, self.has_garbage)
+        self.analytics = analytics_for(self.geom, setup, self.analytics)
 
     def _ref(self, name: str, size: tuple[int, int]) -> np.ndarray | None:
         ref = self.refs.get(name)
@@ -109,6 +95,22 @@ class CameraPipeline:
         if ref.shape[1::-1] != size:  # resized once per frame size, not per frame
             ref = self.refs[name] = cv2.resize(ref, size)
         return ref
+
+    # what benches and tests look into (the analytics own them)
+    @property
+    def counter(self) -> an.LineCounter | None:
+        lines = self.analytics.get("line")
+        return lines.counter if isinstance(lines, LineCrossings) else None
+
+    @property
+    def dumping(self) -> an.DumpingWatch | None:
+        pile = self.analytics.get("pile")
+        return pile.dumping if isinstance(pile, Pile) else None
+
+    @property
+    def dump_events(self) -> list[tuple[float, dict]]:
+        pile = self.analytics.get("pile")
+        return pile.dump_events if isinstance(pile, Pile) else []
 
     @property
     def scale(self) -> float:
@@ -121,21 +123,21 @@ class CameraPipeline:
         """One analysed frame at monotonic time ``t``; ``dets`` None = unchanged frame
         (motion gate): the previous tracks stand, timers keep running."""
         self.ensure_geometry((image.shape[1], image.shape[0]))
-        assert self.geom is not None and self.counter is not None
-        self._changed = dets is not None
+        assert self.geom is not None
         if dets is not None:
             self.tracks = self.tracker.update(dets)
-        crossings = self.counter.update(self.tracks) if dets is not None else []
         self.book.update(t, self.tracks, self.geom.zones)
-        kind = self.camera.kind
-        v: dict = {"objects": self._objects()}
-        if kind == CameraKind.TRAFFIC:
-            v |= self._traffic(t)
-        elif kind == CameraKind.PUSKESMAS:
-            v |= self._puskesmas(t, image)
-        else:
-            v |= self._pile(t, image, local_now)
-        self.values = v
+        frame = Frame(t, image, self.tracks, dets is not None, local_now, self.geom, self.book,
+                      self.scale)
+        values: dict = {"objects": self._objects()}
+        wanted: list[Wanted] = []
+        for analytic in self.analytics.values():
+            out = analytic.update(frame)
+            values |= out.state_fields()
+            wanted += out.alerts
+        self.values, self.wanted = values, wanted
+        lines = self.analytics.get("line")
+        crossings = lines.crossings if isinstance(lines, LineCrossings) else []
         self._aggregate(local_now, crossings)
         return crossings
 
@@ -145,90 +147,13 @@ class CameraPipeline:
             out[tr.cls] = out.get(tr.cls, 0) + 1
         return out
 
-    def _traffic(self, t: float) -> dict:
-        assert self.geom is not None and self.counter is not None
-        lanes = self.geom.of_kind("lane")
-        vehicles = [tr for tr in self.tracks if tr.cls in VEHICLES]
-        in_lane = [tr for tr in vehicles if any(z.contains(tr.foot) for z in lanes)]
-        speeds = [s for tr in in_lane if (s := self.book.speed(tr.track_id)) is not None]
-        mean_speed = float(np.mean(speeds)) / self.scale if speeds else None
-        occ = an.lane_occupancy(in_lane, lanes, self.geom.size)
-        slots = an.parking(vehicles, self.geom.of_kind("parking_slot"))
-        level = an.congestion_level(occ, mean_speed) if lanes else None
-        stopped = [tr for tr in in_lane if self.book.still_for(tr.track_id, t) >= self.rules.stopped_s]
-        illegal = [tr for tr in vehicles for z in self.geom.of_kind("no_parking")
-                   if self.book.dwell(tr.track_id, z.name, t) >= self.rules.no_parking_s]
-        return {"line_counts": {k: dict(c) for k, c in self.counter.counts.items()},
-                "occupancy": round(occ, 3), "mean_speed_px_s": mean_speed, "congestion": level,
-                "parking_occupied": sum(slots.values()) if slots else None,
-                "parking_total": len(slots) or None,
-                "_stopped": 0 if level == Congestion.MACET else len(stopped),
-                "_illegal": len(illegal)}
-
-    def _puskesmas(self, t: float, image: np.ndarray) -> dict:
-        assert self.geom is not None
-        persons = [tr for tr in self.tracks if tr.cls == "person"]
-        queues = self.geom.of_kind("queue")
-        waiting = [p for p in persons if any(z.contains(p.foot) for z in queues)]
-        waits = [max(self.book.dwell(p.track_id, z.name, t) for z in queues) for p in waiting]
-        # a person in the queue missed by the detector for a frame or two still stands there
-        held = [k for k, foot in self.book.recent(t, self.rules.queue_hold_s, "person",
-                                                  {p.track_id for p in persons})
-                if any(z.contains(foot) for z in queues)] if self.rules.queue_hold_s > 0 else []
-        door = self.door.update(t, image, persons) if self.door else None
-        return {"queue_len": len(waiting) + len(held) if queues else None,
-                "longest_wait_s": round(max(waits), 1) if waits else (0.0 if queues else None),
-                "door_open": door}
-
-    def _pile(self, t: float, image: np.ndarray, local_now: datetime) -> dict:
-        assert self.geom is not None
-        piles = self.geom.of_kind("pile")
-        if not piles:
-            return {}
-        garbage = [tr for tr in self.tracks if tr.cls == "garbage"]
-        others = [tr.box for tr in self.tracks if tr.cls != "garbage"]
-        empty = self._ref("empty", self.geom.size)
-        if not self._changed and "fill" in self.values:  # motion-gated: the pile did not change
-            fill: float | None = self.values["fill"]
-        elif empty is not None:
-            fill = an.fill_from_pixels(image, empty, piles[0], exclude=others)
-        elif self.has_garbage:
-            fill = an.fill_from_boxes([g.box for g in garbage], piles[0], self.geom.size)
-        else:
-            fill = None
-        persons = [tr for tr in self.tracks if tr.cls == "person"]
-        assert self.dumping is not None
-        hours = self.tps.dumping_hours if self.tps else ("18:00", "06:00")
-        for ev in self.dumping.update(t, persons, garbage, fill, self.book):
-            if not _allowed(hours, local_now.time()):
-                self.dump_events.append((t, {**ev, "local_time": local_now.strftime("%H:%M")}))
-        self.dump_events = [(s, e) for s, e in self.dump_events if t - s <= self.rules.dumping_alert_s]
-        threshold = self.tps.overflow_threshold if self.tps else 0.8
-        return {"fill": None if fill is None else round(min(1.0, fill), 3),
-                "_overflow": fill is not None and fill >= threshold}
-
     # ---- alerts and minute rows -------------------------------------------------------------
     def alerts(self) -> list[Alert]:
         """The alerts this camera wants active now (stable ids: one per camera and kind)."""
-        cam, v, out = self.camera, self.values, []
-
-        def alert(kind: AlertKind, severity: int, **params) -> None:
-            out.append(Alert(alert_id=f"{kind.value}:{cam.id}", kind=kind, entity_id=cam.id,
-                             severity=severity, lat=cam.lat, lon=cam.lon,
-                             params={"camera": cam.name, **params}))
-
-        if v.get("_stopped"):
-            alert(AlertKind.ACCIDENT_CANDIDATE, 3, vehicles=v["_stopped"])
-        if v.get("_illegal"):
-            alert(AlertKind.ILLEGAL_PARKING, 1, vehicles=v["_illegal"])
-        if v.get("congestion") == Congestion.MACET:
-            alert(AlertKind.CONGESTION, 2, level="macet", occupancy=v.get("occupancy"))
-        if (v.get("queue_len") or 0) >= self.rules.queue_long:
-            alert(AlertKind.QUEUE_LONG, 2, waiting=v["queue_len"], longest_wait_s=v.get("longest_wait_s"))
-        if self.dump_events:
-            alert(AlertKind.DUMPING, 2, events=len(self.dump_events),
-                  local_time=self.dump_events[-1][1]["local_time"])
-        return out
+        cam = self.camera
+        return [Alert(alert_id=f"{w.kind.value}:{cam.id}", kind=w.kind, entity_id=cam.id,
+                      severity=w.severity, lat=cam.lat, lon=cam.lon,
+                      params={"camera": cam.name, **w.params}) for w in self.wanted]
 
     def _aggregate(self, local_now: datetime, crossings: list[tuple[str, str, str]]) -> None:
         minute = local_now.replace(second=0, microsecond=0)

@@ -101,7 +101,7 @@ class CameraPath:
     def values(self) -> dict:
         if self.withheld:
             return {"values_withheld": self.withheld}
-        v = {k: x for k, x in self.pipeline.values.items() if not k.startswith("_")}
+        v = dict(self.pipeline.values)
         return {"people": v.get("objects", {}).get("person", 0), "queue": v.get("queue_len"),
                 "counts": v.get("line_counts", {}), "objects": v.get("objects", {}),
                 "congestion": v.get("congestion"), "occupancy": v.get("occupancy"),

@@ -287,7 +287,7 @@ class CameraWorker(LoopWorker):
         health = camera_health(fresh, started, h.overload, h.grabber.cause,
                                self.probe.up.get(h.camera.id) if h.camera.detect_source else None)
         status = health.status
-        values = {k: v for k, v in h.pipeline.values.items() if not k.startswith("_")}
+        values = dict(h.pipeline.values)  # CameraState fields only (scene_analytics)
         if not fresh or self.detector is None or h.withheld:
             values = {}
         last = datetime.fromtimestamp(frame.wall, UTC) if frame else None
