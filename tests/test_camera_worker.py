@@ -72,7 +72,9 @@ def test_worker_publishes_states_snapshots_and_no_signal(settings, store, sessio
                            == CameraStatus.NO_SIGNAL, timeout=30)
         # what flipped it is the age of the last frame, NO_SIGNAL_S, not the wall clock:
         held, last = worker.held["cam-b"], worker.held["cam-b"].grabber.latest()
-        assert worker.state_of(held, last.mono + NO_SIGNAL_S - 0.01).status == CameraStatus.OK
+        # (a frame that fresh is live: ok, or overloaded when this shared machine is busy)
+        assert worker.state_of(held, last.mono + NO_SIGNAL_S - 0.01).status in (
+            CameraStatus.OK, CameraStatus.OVERLOADED)
         assert worker.state_of(held, last.mono + NO_SIGNAL_S).status == CameraStatus.NO_SIGNAL
         assert store.snapshot("cam-b") is None  # never the last frame as if live
         cams = store.read_live().cameras
