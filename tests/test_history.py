@@ -73,3 +73,27 @@ def test_alert_lifecycle_keeps_its_duration(session: Session, store: Store) -> N
     store.r.flushdb()
     rebuild_live_state(session, store)
     assert store.read_live().alerts == {}
+
+
+def test_a_replayed_camera_minute_rewrites_its_row(session) -> None:
+    """camera_minutes is one INSERT ... ON CONFLICT DO UPDATE (SQLite and PostgreSQL): the
+    spool replaying a minute already written updates it, never doubles or fails."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, select
+
+    from ambon_core.models import CameraMinute
+    from workers.camera.worker import _camera_minutes
+
+    minute = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+    row = {"camera_id": "cam-01", "minute": minute.isoformat(), "kind": "traffic",
+           "crossings": {"garis": {"in:car": 3}}, "objects_mean": {"car": 1.5},
+           "congestion": "lancar", "queue_max": None, "fill": None, "frames": 120}
+    _camera_minutes(session, {"rows": [row]})
+    session.commit()
+    _camera_minutes(session, {"rows": [{**row, "crossings": {"garis": {"in:car": 4}},
+                                        "frames": 121}]})
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(CameraMinute)) == 1
+    stored = session.scalar(select(CameraMinute))
+    assert stored.crossings == {"garis": {"in:car": 4}} and stored.frames == 121

@@ -16,11 +16,11 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ambon_core.alert_kinds import kinds_raised_by
 from ambon_core.alerts import sync_alerts
+from ambon_core.db import upsert
 from ambon_core.domain import Alert, AlertKind, CameraKind, CameraState, CameraStatus
 from ambon_core.models import CameraMinute
 from ambon_core.registry import Camera
@@ -380,15 +380,8 @@ def _rate(stamps: list[float], now: float, window: float = 10.0) -> float:
 @history_op("camera_minutes")
 def _camera_minutes(session: Session, payload: dict) -> None:
     """Upsert finished minutes by (camera, minute): a replay rewrites the same values."""
-    for row in payload["rows"]:
-        row = {**row, "minute": _as_datetime(row["minute"])}
-        existing = session.scalar(select(CameraMinute).where(
-            CameraMinute.camera_id == row["camera_id"], CameraMinute.minute == row["minute"]))
-        if existing is None:
-            session.add(CameraMinute(**row))
-        else:
-            for k, v in row.items():
-                setattr(existing, k, v)
+    rows = [{**row, "minute": _as_datetime(row["minute"])} for row in payload["rows"]]
+    upsert(session, CameraMinute, rows, keys=("camera_id", "minute"))
 
 
 def _as_datetime(value: datetime | str) -> datetime:
