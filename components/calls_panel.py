@@ -98,8 +98,7 @@ def _shifts(figures: CallFigures, key: str) -> None:
         rows["answer_median_s"] = rows["answer_median_s"].map(_seconds)
     show_table(rows, {"shift": "calls.col.shift", "calls": "calls.col.calls",
                       "answered": "calls.col.answered", "abandoned": "calls.col.abandoned",
-                      "answer_median_s": "calls.col.answer_median"}, key=f"{key}_shifts",
-               height=170)
+                      "answer_median_s": "calls.col.answer_median"}, key=f"{key}_shifts")
 
 
 def render_calls_panel(figures: CallFigures | None, *, key: str) -> None:
