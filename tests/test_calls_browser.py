@@ -78,6 +78,10 @@ def test_the_wall_shows_the_112_counts_only(server: str, browser, store: Store, 
     wall = browser.new_page(viewport={"width": 1920, "height": 1080})  # public: no login
     wall.goto(f"{server}/insiden?kiosk=1&pages=insiden&every=600")
     expect(wall.get_by_text("Call Center 112", exact=True)).to_be_visible(timeout=120_000)
+    wall.locator("[data-testid='stPlotlyChart'] .main-svg").first.wait_for(timeout=120_000)
+    wall.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
+                           timeout=120_000)
+    wall.wait_for_timeout(1000)  # let the last elements paint before the picture
     _no_exception(wall)
     text = wall.inner_text("body")
     assert "xxxx" not in text and not [n for n in numbers if n in text]  # counts only
