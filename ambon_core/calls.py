@@ -186,8 +186,9 @@ class CallBook:
 
     def _enter(self, ev: QueueEvent) -> None:
         call = self.calls.get(ev.call_id)
-        if call is not None and not call.unanswered:
-            return  # the same line again, or a later queue of an answered call
+        if call is not None and (not call.unanswered or call.ended_at is None
+                                 or ev.at < call.ended_at or ev.at <= call.entered_at):
+            return  # the same line read again, or a later queue of an answered call
         if call is None:
             number = normalise_number(ev.caller)
             call = Call(ev.call_id, ev.queue, ev.at, caller_number=number,

@@ -14,9 +14,12 @@ import streamlit as st
 from ambon_core.call_figures import CallFigures
 from components.fmt import age_text, percent, wit_time
 from components.tables import show_table
-from components.ui import kpi, lang, on_wall, t
+from components.ui import age_caption, kpi, lang, on_wall, t
 
 ANSWERED_COLOUR, UNANSWERED_COLOUR, AGENTS_COLOUR = "#2ca02c", "#d62728", "#1f77b4"
+# The calls worker publishes every second; the panel calls its figures late after three
+# periods of this (9 s: a worker that stopped, not one turn slowed down by a busy machine).
+CALLS_LATE_PERIOD_S = 3.0
 
 
 def build_calls_hourly_figure(figures: CallFigures, labels: dict[str, str]) -> go.Figure:
@@ -98,8 +101,7 @@ def _shifts(figures: CallFigures, key: str) -> None:
         rows["answer_median_s"] = rows["answer_median_s"].map(_seconds)
     show_table(rows, {"shift": "calls.col.shift", "calls": "calls.col.calls",
                       "answered": "calls.col.answered", "abandoned": "calls.col.abandoned",
-                      "answer_median_s": "calls.col.answer_median"}, key=f"{key}_shifts",
-               height=170)
+                      "answer_median_s": "calls.col.answer_median"}, key=f"{key}_shifts")
 
 
 def render_calls_panel(figures: CallFigures | None, *, key: str) -> None:
@@ -108,6 +110,7 @@ def render_calls_panel(figures: CallFigures | None, *, key: str) -> None:
     if figures is None:
         st.info(t("calls.none"), icon=":material/call:")
         return
+    age_caption(figures.updated_at, CALLS_LATE_PERIOD_S)
     _kpis(figures)
     labels = {name: t(f"calls.chart.{name}")
               for name in ("answered", "abandoned", "agents", "hour", "calls")}

@@ -139,3 +139,13 @@ def test_prune_keeps_memory_bounded_and_closes_waits_that_never_ended():
     assert [c.outcome for c in book.take_dirty()] == ["lost"]
     book.prune(T0 + timedelta(hours=30))
     assert book.calls == {}
+
+
+def test_an_entry_read_again_does_not_reopen_an_unanswered_call_but_a_new_queue_does():
+    book = _book([ev(0, "a", "ENTERQUEUE", caller="0811111111"),
+                  ev(30, "a", "ABANDON", position=1, orig_position=1, wait_s=30)])
+    book.apply(ev(0, "a", "ENTERQUEUE", caller="0811111111"))  # a restart re-reads the file
+    assert book.calls["a"].outcome == "abandoned"
+    book.apply(ev(40, "a", "EXITWITHTIMEOUT", position=1, orig_position=1, wait_s=10))
+    book.apply(ev(45, "a", "ENTERQUEUE", caller="0811111111"))  # the overflow queue takes it
+    assert book.calls["a"].outcome == "waiting"
