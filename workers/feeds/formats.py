@@ -13,6 +13,7 @@ from pydantic import Field, TypeAdapter
 
 from workers.feeds.attendance import AttendanceFeed
 from workers.feeds.bmkg import BmkgFeed
+from workers.feeds.calls_format import AsteriskCdrFeed, AsteriskQueueLogFeed, CallsCsvFeed
 from workers.feeds.cap import CapFeed
 from workers.feeds.dlh import DlhTripsFeed
 from workers.feeds.fhir import FhirLocationFeed, FhirServiceFeed
@@ -21,10 +22,12 @@ from workers.feeds.office_attendance import KehadiranFeed
 from workers.feeds.open311 import Open311Feed
 
 FORMATS = (Open311Feed, GenericFeed, BmkgFeed, CapFeed, FhirLocationFeed, FhirServiceFeed,
-           AttendanceFeed, DlhTripsFeed, KehadiranFeed)
+           AttendanceFeed, DlhTripsFeed, KehadiranFeed, AsteriskQueueLogFeed, AsteriskCdrFeed,
+           CallsCsvFeed)
 FeedConfig = Annotated[
     Open311Feed | GenericFeed | BmkgFeed | CapFeed | FhirLocationFeed | FhirServiceFeed
-    | AttendanceFeed | DlhTripsFeed | KehadiranFeed,
+    | AttendanceFeed | DlhTripsFeed | KehadiranFeed | AsteriskQueueLogFeed | AsteriskCdrFeed
+    | CallsCsvFeed,
     Field(discriminator="format")]
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(FeedConfig)
 
