@@ -62,8 +62,9 @@ def test_worker_publishes_states_snapshots_and_no_signal(settings, store, sessio
     try:
         assert worker.detector is not None
         assert turns_until(worker, lambda: all(
-            (s := store.read_live().cameras.get(c)) is not None and s.status == CameraStatus.OK
-            and s.infer_fps > 0 for c in ("cam-a", "cam-b")))
+            (s := store.read_live().cameras.get(c)) is not None
+            and s.status in (CameraStatus.OK, CameraStatus.OVERLOADED)  # live (a busy machine)
+            and s.infer_fps > 0 for c in ("cam-a", "cam-b")), timeout=30)
         assert store.snapshot("cam-a") is not None
         hb = store.read_live().heartbeats["cameras"]
         assert hb is not None and hb.detail["cameras"] == 2
