@@ -231,12 +231,12 @@ def test_worker_publishes_the_registry_privacy_masks_blurred(settings, store, se
 
     assert published_edges([]) > 1.0  # the number, sharp
     assert published_edges([{"name": "teks", "polygon": [[40, 50], [260, 50], [260, 115],
-                                                        [40, 115]]}]) < 0.3  # 8-px blocks
+                                                        [40, 115]]}]) < 0.3  # 16-px blocks
 
 
 def inside_cell_edges(grey: np.ndarray) -> float:
-    """Mean horizontal step between neighbours inside the 8-px cells of the grid the blur
-    (and JPEG) use: ~0 on a pixelated region, large across sharp text."""
+    """Mean horizontal step between neighbours inside the 16-px cells of the blur's grid
+    (``grey`` starts on a cell edge): ~0 on a pixelated region, large across sharp text."""
     steps = np.abs(np.diff(grey.astype(int), axis=1))
-    inside = (np.arange(steps.shape[1]) % 8) != 7
+    inside = (np.arange(steps.shape[1]) % 16) != 15
     return float(steps[:, inside].mean())
