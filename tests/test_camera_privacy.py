@@ -202,3 +202,41 @@ def test_coco_onnx_model_through_the_worker(settings, store, session, server, co
         for cid in list(worker.held):
             worker._drop(cid)
 
+
+
+def test_worker_publishes_the_registry_privacy_masks_blurred(settings, store, session, server):
+    """The mask of the registry reaches the published snapshot (motion blur off, so the
+    mask is the only cover of the camera's changing number text); control: without it the
+    text is sharp."""
+    from ambon_core.registry import Registry
+    from tests.test_camera_worker import registry_dict
+    from workers.camera.worker import CameraWorker
+
+    def published_edges(masks: list) -> float:
+        reg = registry_dict(server.url, ["cam-a"])
+        reg["cameras"][0]["privacy_masks"] = masks
+        os.environ["CAMERA_BLUR_MOTION"] = "false"
+        try:
+            worker = CameraWorker(settings.model_copy(update={"model_path": "yolo11n.yaml"}),
+                                  Registry.model_validate(reg))
+        finally:
+            os.environ.pop("CAMERA_BLUR_MOTION")
+        store.r.delete(store.key_snapshot("cam-a"))
+        try:
+            assert turns_until(worker, lambda: store.snapshot("cam-a") is not None, timeout=30)
+        finally:
+            worker._drop("cam-a")
+        img = cv2.imdecode(np.frombuffer(store.snapshot("cam-a"), np.uint8), cv2.IMREAD_GRAYSCALE)
+        return inside_cell_edges(img[56:112, 48:256])  # where MjpegServer writes the number
+
+    assert published_edges([]) > 1.0  # the number, sharp
+    assert published_edges([{"name": "teks", "polygon": [[40, 50], [260, 50], [260, 115],
+                                                        [40, 115]]}]) < 0.3  # 16-px blocks
+
+
+def inside_cell_edges(grey: np.ndarray) -> float:
+    """Mean horizontal step between neighbours inside the 16-px cells of the blur's grid
+    (``grey`` starts on a cell edge): ~0 on a pixelated region, large across sharp text."""
+    steps = np.abs(np.diff(grey.astype(int), axis=1))
+    inside = (np.arange(steps.shape[1]) % 16) != 15
+    return float(steps[:, inside].mean())

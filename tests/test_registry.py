@@ -90,7 +90,7 @@ MASKED = SAMPLE.replace("""  lines:
     points: [[320, 140], [320, 300]]
   privacy_masks:
   - name: jendela_rumah
-    polygon: [[500, 10], [630, 10], [630, 70], [500, 70]]
+    polygon: [[510, 12], [628, 12], [628, 68], [510, 68]]
 """, 1)
 
 
@@ -101,16 +101,16 @@ def test_privacy_masks_load_per_camera() -> None:
 
 
 def test_privacy_mask_outside_the_frame_is_one_sentence_with_its_line() -> None:
-    bad = MASKED.replace("[[500, 10], [630, 10]", "[[500, 10], [700, 10]", 1)
+    bad = MASKED.replace("[[510, 12], [628, 12]", "[[510, 12], [700, 12]", 1)
     with pytest.raises(RegistryError) as err:
         parse_registry(bad, source="r.yaml")
     message = str(err.value)
     assert "\n" not in message
     assert message.startswith(f"r.yaml:{_line_of(bad, '- name: jendela_rumah')}: cameras[0].privacy_masks:")
-    assert "privacy mask 'jendela_rumah' point (700, 10) is outside the frame 640x360" in message
+    assert "privacy mask 'jendela_rumah' point (700, 12) is outside the frame 640x360" in message
 
 
 def test_privacy_mask_needs_three_points() -> None:
-    bad = MASKED.replace("[[500, 10], [630, 10], [630, 70], [500, 70]]", "[[500, 10], [630, 10]]", 1)
+    bad = MASKED.replace("[[510, 12], [628, 12], [628, 68], [510, 68]]", "[[510, 12], [628, 12]]", 1)
     with pytest.raises(RegistryError, match=r"privacy_masks\[0\]\.polygon"):
         parse_registry(bad)
