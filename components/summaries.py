@@ -62,7 +62,7 @@ def puskesmas_table(live: LiveState, reg: Registry) -> pd.DataFrame:
             "waiting": s.waiting if s else None,
             "longest_wait_min": round(s.longest_wait_s / 60, 1) if s and s.longest_wait_s else None,
             "staff": s.staff_checked_in if s else None,
-            "hours": f"{s.scheduled_open}–{s.scheduled_close}" if s and s.scheduled_open else "-",
+            "hours": f"{s.scheduled_open}–{s.scheduled_close or '-'}" if s and s.scheduled_open else None,
             "age_s": s.age_s(live.read_at) if s else None,
         })
     df = pd.DataFrame(rows)
