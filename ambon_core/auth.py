@@ -1,7 +1,7 @@
 """Local accounts: argon2 password hashes, lockout, login sessions, the production secret check.
 
-No ``streamlit`` here: the dashboard (``components/login.py``, ``components/authz.py``) and the admin command
-(``python -m workers admin``) both use these functions. Every login, failed login,
+No ``streamlit`` here: the dashboard (``components/login.py``, ``session.py``) and the admin
+command (``python -m workers admin``) both use these functions. Every login, failed login,
 lockout, logout and account change goes to the audit log; passwords never do.
 
 Sessions are random tokens held by the browser; SQL stores only

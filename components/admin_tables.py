@@ -7,7 +7,9 @@ from sqlalchemy import select
 
 from ambon_core import auth as core
 from ambon_core.models import AuditLog
+from components.fmt import wit_time
 from components.session import db
+from components.tables import MISSING
 
 USER_COLUMNS = ["username", "display_name", "role", "opd", "active", "last_login"]
 
@@ -33,3 +35,16 @@ def audit_table(actor: str = "", action: str = "", limit: int = 500) -> pd.DataF
                               "detail": ", ".join(f"{k}={v}" for k, v in (r.detail or {}).items())}
                              for r in s.scalars(stmt)],
                             columns=["at", "actor", "action", "target", "detail"])
+
+
+def readable(df: pd.DataFrame) -> pd.DataFrame:
+    """For people: times in the city's clock, '–' for what is not set (no 'None')."""
+    out = df.copy()
+    for column in ("last_login", "at"):
+        if column in out:
+            out[column] = out[column].map(lambda m: wit_time(m, True) if m is not None
+                                          and not pd.isna(m) else MISSING)
+    for column in out.columns:
+        if out[column].dtype == object:
+            out[column] = out[column].map(lambda v: MISSING if v is None else v)
+    return out

@@ -6,12 +6,14 @@ from collections.abc import Iterable
 
 import streamlit as st
 
+from ambon_core.access import can_view
 from ambon_core.domain import Alert
 from components import wall
 from components.actions_ui import render_alert_actions
 from components.fmt import age_text, figure, percent, wit_time
 from components.i18n import translate
 from components.nav import ALERT_PAGE, PAGES
+from components.session import viewer
 from components.text import plain
 from components.ui import lang, on_wall, t
 
@@ -54,10 +56,12 @@ def render_alert_list(alerts: Iterable[Alert], *, key: str, page: str, limit: in
             st.markdown(f":{colour}[{SEVERITY_ICON.get(alert.severity, '')}] "
                         f"**{wit_time(alert.raised_at)}** · {plain(alert_text(alert, language))}"
                         f" · :gray[{since}]")
-            if links or actions:
+            page_of = ALERT_PAGE.get(alert.kind.value, "ringkasan")
+            link = links and can_view(viewer(), page_of)  # no link to a page that refuses
+            if link or actions:
                 left, right = st.columns(2)
-            if links:
-                target = PAGES[ALERT_PAGE.get(alert.kind.value, "ringkasan")][0]
+            if link:
+                target = PAGES[page_of][0]
                 with left:
                     st.page_link(target, label=t("alerts.open"), icon=":material/arrow_forward:",
                                  query_params={"focus": alert.entity_id})

@@ -146,7 +146,7 @@ def remember_in_browser(held: str) -> None:
     """Send the browser once through our cookie route, which stores ``held`` in an
     HttpOnly cookie and comes back here (the code in the URL is single-use, 60 s)."""
     code = session_routes.offer(held)
-    _navigate(f"{session_routes.START}?code={code}")
+    _navigate(f"{session_routes.START}?code={code}&next={session_routes.back_to(st.context.url)}")
 
 
 def forget() -> None:
@@ -160,8 +160,6 @@ def forget_in_browser() -> None:
 
 
 def _navigate(path: str) -> None:
-    # path: our own route and a code of [A-Za-z0-9_-]; relative to the app's base URL
-    assert re.fullmatch(r"[a-z/]+(\?code=[A-Za-z0-9_-]+)?", path), path
-    st.html(f"<script>window.location.replace(new URL('{path.lstrip('/')}', "
-            "document.baseURI || window.location.href).href);</script>",
-            unsafe_allow_javascript=True)
+    # path: our own route, a code of [A-Za-z0-9_-] and a checked local path
+    assert re.fullmatch(r"[a-z/]+(\?code=[A-Za-z0-9_-]+&next=[A-Za-z0-9_/-]+)?", path), path
+    st.html(f"<script>window.location.replace('{path}');</script>", unsafe_allow_javascript=True)

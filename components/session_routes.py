@@ -16,9 +16,11 @@ one Streamlit server process (the script and these routes share it).
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 import time
+from urllib.parse import urlparse
 
 COOKIE = "ambon_session"
 COOKIE_MAX_AGE_S = 12 * 3600
@@ -46,6 +48,16 @@ def take(code: str) -> str | None:
     return token if token and until >= time.monotonic() else None
 
 
+_SAFE_PATH = re.compile(r"/[A-Za-z0-9_-]*(/[A-Za-z0-9_-]+)*")
+
+
+def back_to(url: str | None) -> str:
+    """The path to come back to after the cookie route: the page the login happened on,
+    only as a plain local path (no scheme, host or query: never an open redirect)."""
+    path = (urlparse(url).path if isinstance(url, str) else "") or "/"
+    return path if _SAFE_PATH.fullmatch(path) else "/"
+
+
 def cookie_header(token: str, *, secure: bool, max_age: int = COOKIE_MAX_AGE_S) -> str:
     """The Set-Cookie value (an empty token with max_age 0 deletes the cookie)."""
     attrs = [f"{COOKIE}={token}", "Path=/", f"Max-Age={max_age}", "HttpOnly", "SameSite=Strict"]
@@ -63,7 +75,7 @@ def routes(production: bool) -> list:
 
     async def start(request):
         token = take(request.query_params.get("code", ""))
-        response = RedirectResponse("/", status_code=303)
+        response = RedirectResponse(back_to(request.query_params.get("next")), status_code=303)
         if token:
             response.headers["set-cookie"] = cookie_header(token, secure=_secure(request))
         response.headers["cache-control"] = "no-store"

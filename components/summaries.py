@@ -94,7 +94,7 @@ def puskesmas_table(live: LiveState, reg: Registry) -> pd.DataFrame:
             "waiting": s.waiting if s else None,
             "longest_wait_min": round(s.longest_wait_s / 60, 1) if s and s.longest_wait_s else None,
             "staff": s.staff_checked_in if s else None,
-            "hours": f"{s.scheduled_open}–{s.scheduled_close}" if s and s.scheduled_open else "-",
+            "hours": f"{s.scheduled_open}–{s.scheduled_close or '-'}" if s and s.scheduled_open else None,
             "hours_source": s.hours_source if s else None,
             "closed_reason": s.closed_reason if s else None,
             "age_s": s.age_s(live.read_at) if s else None,

@@ -34,7 +34,7 @@ users_tab, contacts_tab, audit_tab = st.tabs([t("admin.users"), t("contacts.tab"
                                               t("admin.audit")])
 with users_tab:
     users = admin_tables.users_table()
-    st.dataframe(users.rename(columns=lambda c: t(f"col.{c}") if c != "display_name"
+    st.dataframe(admin_tables.readable(users).rename(columns=lambda c: t(f"col.{c}") if c != "display_name"
                               else t("admin.display_name")), hide_index=True, key="admin_users")
     me = session.actor()
     with st.expander(t("admin.create"), icon=":material/person_add:"), \
@@ -74,5 +74,6 @@ with audit_tab:
     left, right = st.columns(2)
     actor = left.text_input(t("admin.filter_actor"), key="audit_actor", max_chars=80)
     action = right.text_input(t("admin.filter_action"), key="audit_action", max_chars=60)
-    st.dataframe(admin_tables.audit_table(actor, action).rename(columns=lambda c: t(f"col.{c}")),
+    st.dataframe(admin_tables.readable(admin_tables.audit_table(actor, action))
+                 .rename(columns=lambda c: t(f"col.{c}")),
                  hide_index=True, width="stretch", key="audit_table")

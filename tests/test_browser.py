@@ -230,3 +230,14 @@ def test_metrics_need_the_token(server: str) -> None:
     reply = httpx.get(f"{server}/_stcore/metrics", headers=right, timeout=10)
     assert reply.status_code == 200 and "session" in reply.text
     assert httpx.get(f"{server}/_stcore/health", timeout=10).text == "ok"
+
+
+def test_cookie_route_sends_back_only_to_local_pages() -> None:
+    from components.session_routes import back_to
+
+    assert back_to("http://127.0.0.1:8501/sampah") == "/sampah"
+    # only the path is kept, and only a plain one: the redirect never leaves our host
+    cases = {"https://evil.example/x": "/x", "//evil.example": "/", "/\\evil.example": "/",
+             None: "/", "http://h/a?next=//evil": "/a", "javascript:alert(1)": "/",
+             "/a/../../etc": "/"}
+    assert {url: back_to(url) for url in cases} == cases

@@ -174,6 +174,10 @@ def test_dishub_cannot_act_on_a_dinkes_alert_from_the_overview(app_env, session)
     at = as_user(session, "opd:dishub", "ringkasan")
     assert "puskesmas_late:pkm-waihoka" not in offered(at)
     assert not [b for b in at.button if b.label == "Tandai sudah dilihat"]
+    # 'Buka' only where the page opens for this head (Lalu Lintas), never to a refusal
+    opened = [p.proto.query_string for p in at.get("page_link") if p.label == "Buka"]
+    traffic = [a for a in app_env.read_live().alerts.values() if a.opd == "dishub"]
+    assert sorted(opened) == sorted(f"focus={a.entity_id}" for a in traffic)
 
 
 def _alert_pages() -> dict[str, str]:
