@@ -204,7 +204,7 @@ def main() -> None:
         before = len(_acked(ack))
         stack.start(round_no, ack)
         rebuilt_ok += live_rebuilt(stack)
-        _until(lambda b=before: len(_acked(ack)) > b + 8, 120, "the first acknowledged writes")
+        _until(lambda b=before: len(_acked(ack)) > b + 8, 300, "the first acknowledged writes")
         delay = rng.uniform(0.2, 3.0)  # the power cut's random moment, not a synchronisation
         time.sleep(delay)
         stack.kill()
