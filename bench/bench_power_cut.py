@@ -198,21 +198,24 @@ def main() -> None:
     subprocess.run([sys.executable, "-m", "workers", "migrate"], cwd=ROOT, env=stack.env, check=True,
                    capture_output=True)
     rebuilt_ok, kills_at = 0, []
-    for round_no in range(args.rounds):
-        if round_no % 5 == 4:
-            shutil.rmtree(tmp / "redis", ignore_errors=True)  # Redis lost its disk too
-        before = len(_acked(ack))
-        stack.start(round_no, ack)
+    try:
+        for round_no in range(args.rounds):
+            if round_no % 5 == 4:
+                shutil.rmtree(tmp / "redis", ignore_errors=True)  # Redis lost its disk too
+            before = len(_acked(ack))
+            stack.start(round_no, ack)
+            rebuilt_ok += live_rebuilt(stack)
+            _until(lambda b=before: len(_acked(ack)) > b + 8, 300, "the first acknowledged writes")
+            delay = rng.uniform(0.2, 3.0)  # the power cut's random moment, not a synchronisation
+            time.sleep(delay)
+            stack.kill()
+            kills_at.append(round(delay, 2))
+        acked = _acked(ack)
+        stack.start(args.rounds, tmp / "after.log")  # the restart after the last cut
         rebuilt_ok += live_rebuilt(stack)
-        _until(lambda b=before: len(_acked(ack)) > b + 8, 300, "the first acknowledged writes")
-        delay = rng.uniform(0.2, 3.0)  # the power cut's random moment, not a synchronisation
-        time.sleep(delay)
-        stack.kill()
-        kills_at.append(round(delay, 2))
-    acked = _acked(ack)
-    stack.start(args.rounds, tmp / "after.log")  # the restart after the last cut
-    rebuilt_ok += live_rebuilt(stack)
-    stack.kill()
+    finally:
+        if stack.pgid is not None and _group_alive(stack.pgid):
+            stack.kill()  # never leave a stack running, whatever happened
     result = check(tmp / "ambon.db", acked)
     per_kind = {k: sum(1 for kind, _ in acked if kind == k) for k in KINDS}
     print(f"power cuts: {args.rounds} rounds (SIGKILL of the process group {kills_at} s "
