@@ -92,7 +92,8 @@ class Settings(BaseSettings):
     backup_dir: Path = Field(DATA_DIR / "backups", description="Where `workers backup` writes.")
     backup_keep: int = Field(14, ge=1, description="Backups kept; older ones are deleted.")
     retention_camera_minute_days: int = Field(
-        90, ge=0, description="Days of per-camera minutes kept (0 = forever).")
+        93, ge=0, description="Days of per-camera minutes kept (0 = forever); the history "
+        "and open-data pages reach 92 days back.")
     retention_tps_fill_days: int = Field(
         365, ge=0, description="Days of TPS fill history kept; the newest per TPS always stays.")
     retention_puskesmas_status_days: int = Field(

@@ -132,7 +132,7 @@ def test_retention_per_table_keeps_what_the_live_state_needs(
     """Rows are written in time order, as the workers do (the newest row = the highest id)."""
     old, older = NOW - timedelta(days=400), NOW - timedelta(days=2000)
     session.add_all([
-        CameraMinute(camera_id="cam-0", minute=NOW - timedelta(days=91), kind="traffic", frames=1),
+        CameraMinute(camera_id="cam-0", minute=NOW - timedelta(days=94), kind="traffic", frames=1),
         TpsFill(tps_id="tps-a", at=old, fill=0.1),  # older than 365 d, a newer one exists
         TpsFill(tps_id="tps-quiet", at=old, fill=0.4),  # older, but the newest of its TPS
         AlertRecord(alert_id="a-old", kind="tps_overflow", entity_id="t", raised_at=older,
