@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import apprise
+import redis
 from sqlalchemy import func, select
 
 from ambon_core.actions import instruct
@@ -39,6 +40,7 @@ from ambon_core.models import OutboxMessage
 from ambon_core.redis_server import EmbeddedRedis
 from ambon_core.registry import load_registry
 from ambon_core.settings import ROOT, get_settings
+from ambon_core.store import Store
 from tests.receivers import WebhookReceiver
 
 
@@ -106,9 +108,8 @@ def main() -> int:
 
     with WebhookReceiver() as healthy, WebhookReceiver(fail=flaky) as failing:
         base = baseline(healthy.target("/baseline"), a.baseline)
-        healthy.raw.clear()
-        healthy.messages.clear()
-        healthy.received_at.clear()
+        for record in (healthy.raw, healthy.messages, healthy.received_at, healthy.attempts):
+            record.clear()
         with sessions() as s:
             add_contact(s, registry, label="sehat", url=healthy.target(), opd="dinkes", site=None,
                         actor="bench")
@@ -116,6 +117,9 @@ def main() -> int:
                         site=None, actor="bench")
         notifier = subprocess.Popen([sys.executable, "-m", "workers", "worker", "notifier"],
                                     cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+        store = Store(redis.Redis.from_url(redis_url), settings.key_prefix)
+        while "notifier" not in store.read_live().heartbeats:  # started (imports, migrate)
+            time.sleep(0.2)
         rss: list[tuple[int, float]] = []
         give.t0 = time.perf_counter()
         producer = threading.Thread(target=give, args=(sessions, registry, settings,
