@@ -4,8 +4,8 @@ Each turn: first the marks still owed from a database outage, then (every few se
 verification (an instruction whose alert cleared is "terverifikasi") and escalation
 (past the deadline -> the next level's messages), then delivery of the due messages in
 small batches: claim (committed) -> send (a few in parallel) -> mark each as it returns.
-The delivery contract is in ``ambon_core.outbox``. Apprise's own log is kept at WARNING
-(its INFO lines name the recipients); its error text is scrubbed of URLs before storing.
+The delivery contract is in ``ambon_core.outbox``. Apprise's own log does not reach ours
+(its lines name recipients); its error text is captured and scrubbed of URLs before use.
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ import apprise
 from sqlalchemy.exc import SQLAlchemyError
 
 from ambon_core import followup, outbox
+from ambon_core.contacts import quiet_apprise
 from ambon_core.domain import utcnow
 from ambon_core.models import OutboxMessage
 from workers.base import LoopWorker
 
 log = logging.getLogger(__name__)
-logging.getLogger("apprise").setLevel(logging.WARNING)
+quiet_apprise()  # Apprise's lines reach only the capture in send(), scrubbed before use
 SEND_TIMEOUT_S = 10.0  # connect and read, per message
 
 
