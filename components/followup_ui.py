@@ -18,7 +18,7 @@ from ambon_core.actions import (
     instruction_state,
     is_overdue,
 )
-from ambon_core.domain import Alert, utcnow
+from ambon_core.domain import Alert, AlertKind
 from ambon_core.models import Instruction
 from ambon_core.outbox import Delivery, deliveries
 from ambon_core.privacy import category_text, public_alert
@@ -41,9 +41,20 @@ def problem_text(alert: Alert) -> str:
 
 
 def place_of(alert: Alert) -> str:
+    """Where, in words a notification may carry: the registry's site or camera name, an
+    incident's kecamatan (never its address or title), else the alert's public place."""
     reg = data.registry()
-    sites = {p.id: p.name for p in reg.puskesmas} | {t.id: t.name for t in reg.tps}
-    return sites.get(alert.entity_id) or str(alert.params.get("name") or alert.entity_id)
+    named = {p.id: p.name for p in reg.puskesmas} | {x.id: x.name for x in reg.tps} | {
+        c.id: c.name for c in reg.cameras}
+    if alert.entity_id in named:
+        return named[alert.entity_id]
+    if alert.kind == AlertKind.INCIDENT:
+        live = data.live()
+        incident = live.incidents.get(alert.entity_id) if live else None
+        return f"Kec. {incident.kecamatan}" if incident and incident.kecamatan else "-"
+    public = public_alert(alert, category_text, {}).params
+    return str(next((public[k] for k in ("camera", "wilayah", "area", "name") if public.get(k)),
+                    "-"))
 
 
 def delivery_map(ids: list[int]) -> dict[int, list[Delivery]]:
@@ -130,7 +141,3 @@ def _run(action, success: str) -> None:
     from components.actions_ui import _run as run_action
 
     run_action(action, success)
-
-
-def now_age(item: InstructionView) -> float:
-    return (utcnow() - item.created_at).total_seconds()
