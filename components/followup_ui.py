@@ -7,6 +7,7 @@ Targets are never shown here: a delivery is its contact's label and channel only
 from __future__ import annotations
 
 import logging
+import math
 
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
@@ -91,6 +92,8 @@ def status_lines(item: InstructionView, sent: list[Delivery]) -> list[str]:
     if item.verified_at is not None:
         lines.append(t("fu.verified_in", at=wit_time(item.verified_at), dur=age_text(
             (item.verified_at - item.created_at).total_seconds(), lang())))
+    if item.done_note:
+        lines.append(f"{t('fu.done_note')}: {item.done_note}")
     lines += [_delivery_line(d) for d in sent] or [t("fu.no_targets")]
     return lines
 
@@ -111,7 +114,8 @@ def render_item_actions(item: InstructionView, *, key: str, opd: str | None) -> 
             st.form(f"{key}_done_{item.id}", clear_on_submit=True, border=False):
         note = st.text_area(t("fu.done_note"), key=f"{key}_note_{item.id}", max_chars=1000)
         photo = st.file_uploader(t("fu.photo", mb=f"{limit_kb / 1024:g}"),
-                                 type=["jpg", "jpeg", "png", "webp"], key=f"{key}_photo_{item.id}")
+                                 type=["jpg", "jpeg", "png", "webp"], key=f"{key}_photo_{item.id}",
+                                 max_upload_size=max(1, math.ceil(limit_kb / 1024)))
         if st.form_submit_button(t("act.done"), icon=":material/task_alt:") and \
                 authorize("complete", item.opd, f"instruction:{item.id}"):
             raw = photo.getvalue() if photo is not None else None
