@@ -76,6 +76,7 @@ def instruct(session: Session, alert: Alert | None, opd: str, text: str, actor: 
     Its messages to the first level's targets go to the outbox in the same transaction
     (``ambon_core.followup``); ``problem`` is the alert in words the public may read."""
     from ambon_core import followup
+    from ambon_core.contacts import all_contacts
     from ambon_core.registry import load_registry
 
     if opd not in known_opds:
@@ -93,8 +94,10 @@ def instruct(session: Session, alert: Alert | None, opd: str, text: str, actor: 
     session.add(row)
     session.flush()
     registry, settings = registry or load_registry(), settings or get_settings()
-    row.escalation_level = followup.first_level(session, row, registry)
-    sent = followup.queue_level(session, row, registry, settings, row.escalation_level)
+    contacts = all_contacts(session, registry)
+    row.escalation_level = followup.first_level(contacts, row)
+    sent = followup.queue_level(session, row, registry, settings, row.escalation_level,
+                                contacts=contacts)
     audit(session, actor, "instruction.create", f"instruction:{row.id}", opd=opd,
           alert_id=row.alert_id, deadline_min=minutes, targets=sent)
     session.commit()

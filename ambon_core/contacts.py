@@ -34,6 +34,14 @@ CHANNELS = {"mailto": "email", "mailtos": "email", "json": "webhook", "jsons": "
 MAX_LABEL = 120
 
 
+def quiet_apprise() -> None:
+    """Apprise logs through its own logger only: its lines may name recipients and, for
+    some plugins, parts of a target; the notifier captures and scrubs what it needs."""
+    import logging
+
+    logging.getLogger("apprise").propagate = False
+
+
 class ContactError(ValueError):
     """The contact cannot be kept as given; the message says which field and why."""
 
@@ -69,6 +77,7 @@ def validate_target(url: str) -> str:
     """The URL, stripped, when Apprise can use it and its channel is one of ours."""
     import apprise
 
+    quiet_apprise()
     url = (url or "").strip()
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     if scheme not in CHANNELS:
@@ -83,6 +92,7 @@ def masked(url: str) -> str:
     """The target with secrets hidden (Apprise's privacy rendering), for the Admin page."""
     import apprise
 
+    quiet_apprise()
     plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
     if plugin is None:
         return f"{url.split('://', 1)[0]}://…"

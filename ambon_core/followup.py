@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ambon_core.ack_links import ack_url
-from ambon_core.contacts import LEVELS, all_contacts, targets_at
+from ambon_core.contacts import LEVELS, ContactRef, all_contacts, targets_at
 from ambon_core.domain import Alert, AlertKind, utcnow
 from ambon_core.history import audit
 from ambon_core.models import AlertRecord, Instruction, User
@@ -86,9 +86,11 @@ def compose(session: Session, row: Instruction, registry: Registry, settings: Se
 
 
 def queue_level(session: Session, row: Instruction, registry: Registry, settings: Settings,
-                level: int, reason: str | None = None) -> int:
+                level: int, reason: str | None = None,
+                contacts: list[ContactRef] | None = None) -> int:
     """Messages to every target of ``level`` (in the caller's transaction); how many."""
-    targets = targets_at(all_contacts(session, registry), level, row.opd, row.entity_id)
+    contacts = all_contacts(session, registry) if contacts is None else contacts
+    targets = targets_at(contacts, level, row.opd, row.entity_id)
     for contact in targets:
         key = message_key(row.id, level, contact)
         title, body = compose(session, row, registry, settings, level, key, reason)
@@ -96,9 +98,8 @@ def queue_level(session: Session, row: Instruction, registry: Registry, settings
     return len(targets)
 
 
-def first_level(session: Session, row: Instruction, registry: Registry) -> int:
+def first_level(contacts: list[ContactRef], row: Instruction) -> int:
     """The lowest level with somebody to tell (the site when it has a contact)."""
-    contacts = all_contacts(session, registry)
     for level in range(len(LEVELS)):
         if targets_at(contacts, level, row.opd, row.entity_id):
             return level

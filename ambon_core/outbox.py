@@ -110,7 +110,8 @@ def claim_next(session: Session, claim: str, lease_s: float,
     return claimed[0] if claimed else None
 
 
-def mark_sent(session: Session, message_id: int, claim: str, at: datetime) -> None:
+def mark_sent(session: Session, message_id: int, claim: str, at: datetime, *,
+              commit: bool = True) -> None:
     """Record a delivery (idempotent; a mark after the lease passed still tells the truth)."""
     row = session.get(OutboxMessage, message_id, populate_existing=True)
     if row is None or row.status == "sent":
@@ -118,7 +119,37 @@ def mark_sent(session: Session, message_id: int, claim: str, at: datetime) -> No
     row.status, row.sent_at, row.last_error = "sent", at, None
     audit(session, "notifier", "notify.sent", f"instruction:{row.instruction_id}",
           key=row.key, contact=row.contact_ref, attempts=row.attempts)
-    session.commit()
+    if commit:
+        session.commit()
+
+
+@dataclass(frozen=True)
+class SentMark:
+    """A delivery that happened, kept in memory until SQL has it (plain data: it must
+    outlive a rolled-back session)."""
+
+    id: int
+    instruction_id: int
+    key: str
+    contact_ref: str
+    attempts: int
+    at: datetime
+
+    @classmethod
+    def of(cls, m: OutboxMessage, at: datetime) -> SentMark:
+        return cls(m.id, m.instruction_id, m.key, m.contact_ref, m.attempts, at)
+
+
+def mark_sent_many(session: Session, sent: list[SentMark]) -> None:
+    """Record many deliveries in the caller's transaction: one UPDATE by primary key and
+    the audit rows (the notifier commits once per batch)."""
+    if not sent:
+        return
+    session.execute(update(OutboxMessage), [
+        {"id": m.id, "status": "sent", "sent_at": m.at, "last_error": None} for m in sent])
+    for m in sent:
+        audit(session, "notifier", "notify.sent", f"instruction:{m.instruction_id}", key=m.key,
+              contact=m.contact_ref, attempts=m.attempts)
 
 
 def backoff_s(attempts: int, settings: Settings) -> float:
@@ -128,7 +159,7 @@ def backoff_s(attempts: int, settings: Settings) -> float:
 
 
 def mark_failed(session: Session, message_id: int, claim: str, error: str,
-                settings: Settings, now: datetime | None = None) -> None:
+                settings: Settings, now: datetime | None = None, *, commit: bool = True) -> None:
     """Back to pending with a later attempt; the first failure and 'failing' are audited."""
     now = now or utcnow()
     row = session.get(OutboxMessage, message_id, populate_existing=True)
@@ -141,17 +172,20 @@ def mark_failed(session: Session, message_id: int, claim: str, error: str,
         audit(session, "notifier", "notify.failing" if row.attempts > 1 else "notify.retry",
               f"instruction:{row.instruction_id}", key=row.key, contact=row.contact_ref,
               attempts=row.attempts, error=row.last_error)
-    session.commit()
+    if commit:
+        session.commit()
 
 
-def mark_invalid(session: Session, message_id: int, claim: str, error: str) -> None:
+def mark_invalid(session: Session, message_id: int, claim: str, error: str, *,
+                 commit: bool = True) -> None:
     row = session.get(OutboxMessage, message_id, populate_existing=True)
     if row is None or row.claimed_by != claim:
         return
     row.status, row.last_error = "invalid", scrub(error)[:300]
     audit(session, "notifier", "notify.invalid_target", f"instruction:{row.instruction_id}",
           key=row.key, contact=row.contact_ref, error=row.last_error)
-    session.commit()
+    if commit:
+        session.commit()
 
 
 def scrub(text: str) -> str:

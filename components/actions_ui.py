@@ -24,6 +24,9 @@ def _department_codes() -> dict[str, str]:
     return {o.code: o.name for o in data.registry().opds}
 
 
+DONE_TOAST = "_action_done_toast"
+
+
 def render_alert_actions(alert: Alert, *, key: str, page: str) -> None:
     """A popover with 'acknowledge', a note, and 'instruct a department', offered only
     when the viewer may act on this alert on this page (``access.alert_offer``); each
@@ -63,6 +66,7 @@ def render_alert_actions(alert: Alert, *, key: str, page: str) -> None:
 def render_instructions(opd: str | None, *, key: str, can_complete: bool,
                         title: bool = True) -> None:
     """Open instructions, oldest first, each with 'done' for the department that got it."""
+    show_done_toast()
     user = viewer()
     if user is None or user.is_public:
         return  # instructions are internal: never on the wall screen
@@ -100,4 +104,13 @@ def _run(action, success: str) -> None:
     except ActionError as exc:
         st.error(t("act.refused", reason=plain(exc)))
         return
-    st.toast(success, icon=":material/check:")
+    # the lists above were drawn before the change: draw again, and say so on that run
+    st.session_state[DONE_TOAST] = success
+    st.rerun()
+
+
+def show_done_toast() -> None:
+    """The confirmation of the action that caused this rerun (see ``_run``)."""
+    message = st.session_state.pop(DONE_TOAST, None)
+    if message:
+        st.toast(message, icon=":material/check:")

@@ -7,6 +7,7 @@ Targets are never shown here: a delivery is its contact's label and channel only
 from __future__ import annotations
 
 import logging
+import math
 
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
@@ -18,7 +19,7 @@ from ambon_core.actions import (
     instruction_state,
     is_overdue,
 )
-from ambon_core.domain import Alert, utcnow
+from ambon_core.domain import Alert, AlertKind
 from ambon_core.models import Instruction
 from ambon_core.outbox import Delivery, deliveries
 from ambon_core.privacy import category_text, public_alert
@@ -42,9 +43,20 @@ def problem_text(alert: Alert) -> str:
 
 
 def place_of(alert: Alert) -> str:
+    """Where, in words a notification may carry: the registry's site or camera name, an
+    incident's kecamatan (never its address or title), else the alert's public place."""
     reg = data.registry()
-    sites = {p.id: p.name for p in reg.puskesmas} | {t.id: t.name for t in reg.tps}
-    return sites.get(alert.entity_id) or str(alert.params.get("name") or alert.entity_id)
+    named = {p.id: p.name for p in reg.puskesmas} | {x.id: x.name for x in reg.tps} | {
+        c.id: c.name for c in reg.cameras}
+    if alert.entity_id in named:
+        return named[alert.entity_id]
+    if alert.kind == AlertKind.INCIDENT:
+        live = data.live()
+        incident = live.incidents.get(alert.entity_id) if live else None
+        return f"Kec. {incident.kecamatan}" if incident and incident.kecamatan else "-"
+    public = public_alert(alert, category_text, {}).params
+    return str(next((public[k] for k in ("camera", "wilayah", "area", "name") if public.get(k)),
+                    "-"))
 
 
 def delivery_map(ids: list[int]) -> dict[int, list[Delivery]]:
@@ -81,6 +93,8 @@ def status_lines(item: InstructionView, sent: list[Delivery]) -> list[str]:
     if item.verified_at is not None:
         lines.append(t("fu.verified_in", at=wit_time(item.verified_at), dur=age_text(
             (item.verified_at - item.created_at).total_seconds(), lang())))
+    if item.done_note:
+        lines.append(f"{t('fu.done_note')}: {item.done_note}")
     lines += [_delivery_line(d) for d in sent] or [t("fu.no_targets")]
     return lines
 
@@ -101,7 +115,8 @@ def render_item_actions(item: InstructionView, *, key: str, opd: str | None) -> 
             st.form(f"{key}_done_{item.id}", clear_on_submit=True, border=False):
         note = st.text_area(t("fu.done_note"), key=f"{key}_note_{item.id}", max_chars=1000)
         photo = st.file_uploader(t("fu.photo", mb=f"{limit_kb / 1024:g}"),
-                                 type=["jpg", "jpeg", "png", "webp"], key=f"{key}_photo_{item.id}")
+                                 type=["jpg", "jpeg", "png", "webp"], key=f"{key}_photo_{item.id}",
+                                 max_upload_size=max(1, math.ceil(limit_kb / 1024)))
         if st.form_submit_button(t("act.done"), icon=":material/task_alt:") and \
                 authorize("complete", item.opd, f"instruction:{item.id}"):
             raw = photo.getvalue() if photo is not None else None
@@ -131,7 +146,3 @@ def _run(action, success: str) -> None:
     from components.actions_ui import _run as run_action
 
     run_action(action, success)
-
-
-def now_age(item: InstructionView) -> float:
-    return (utcnow() - item.created_at).total_seconds()

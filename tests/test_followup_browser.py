@@ -187,3 +187,62 @@ def test_follow_up_on_pages_shows_labels_never_targets(server17, browser, settin
     _no_exception(admin)
     _shot(admin, "admin_contacts_1180x820")
     admin.close()
+
+
+def test_department_completes_with_a_photo_and_a_fake_one_is_refused(server17, browser, settings,
+                                                                     store, session) -> None:
+    """The OPD head uploads a 'photo' that is a renamed text file (refused in words, audited,
+    nothing saved), then a real one: done, still 'belum terverifikasi' while the alert is on,
+    the photo shown with the instruction."""
+    import io
+
+    from PIL import Image
+    from playwright.sync_api import expect
+
+    from ambon_core.actions import instruct
+    from ambon_core.models import AuditLog
+    from tests.login import browser_login
+    from tests.test_notify import CITY_OPDS, late_alert
+
+    seed(store)
+    make_user(session, "kadis.dinkes", "opd", "dinkes")
+    pkm = next(p for p in REG.puskesmas if p.id == "pkm-waihoka")
+    iid = instruct(session, late_alert(pkm), "dinkes", "Segera buka pintu", "walikota", CITY_OPDS,
+                   problem=f"{pkm.name} belum buka", place=pkm.name, registry=REG, settings=settings)
+    page = browser.new_page(viewport={"width": SIZES[0][0], "height": SIZES[0][1]})
+    page.goto(server17)
+    _settled(page)
+    browser_login(page, "kadis.dinkes")
+    page.goto(f"{server17}/puskesmas")
+    _settled(page)
+
+    def submit(name: str, payload: bytes, mime: str) -> None:
+        page.get_by_role("button", name=re.compile("^.*Selesai$")).first.click()
+        pop = page.locator("[data-testid='stPopoverBody']")
+        pop.get_by_label("Catatan penyelesaian").fill("Pintu sudah dibuka 08.20")
+        pop.locator("input[type='file']").set_input_files(
+            files=[{"name": name, "mimeType": mime, "buffer": payload}])
+        expect(pop.get_by_text(name)).to_be_visible(timeout=30_000)
+        pop.get_by_role("button", name=re.compile("Selesai")).last.click()
+        _settled(page)
+
+    submit("bukti.png", b"ini bukan gambar, hanya teks " * 20, "image/png")
+    expect(page.get_by_text("bukan gambar yang dapat dibaca", exact=False)).to_be_visible(timeout=30_000)
+    session.expire_all()
+    assert session.get(Instruction, iid).status == "open"
+    page.keyboard.press("Escape")
+    photo = io.BytesIO()
+    Image.new("RGB", (320, 240), (40, 160, 90)).save(photo, "JPEG")
+    submit("pintu.jpg", photo.getvalue(), "image/jpeg")
+    expect(page.get_by_text("selesai, belum terverifikasi").first).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(f"Foto penyelesaian #{iid}")).to_be_visible(timeout=30_000)
+    assert "Catatan penyelesaian: Pintu sudah dibuka 08.20" in page.inner_text("body")
+    _no_exception(page)
+    _shot(page, "puskesmas_done_photo_1180x820")
+    session.expire_all()
+    row = session.get(Instruction, iid)
+    assert row.status == "done" and row.done_photo[:2] == b"\xff\xd8"
+    refused = session.scalars(select(AuditLog).where(
+        AuditLog.action == "instruction.photo_refused")).one()
+    assert refused.actor == "kadis.dinkes" and "bukan gambar" in refused.detail["reason"]
+    page.close()

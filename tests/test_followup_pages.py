@@ -149,3 +149,29 @@ def test_board_for_the_mayor_and_for_one_department(fresh, store, session) -> No
     head = login(AppTest.from_file(APP, default_timeout=60), session, "opd", "dishub")
     own = _table(head, "Lewat batas")
     assert list(own["OPD"]) == ["Dinas Perhubungan"] and own.iloc[0]["Terbuka"] == 0
+
+
+def test_message_carries_no_citizen_data_from_an_incident(fresh, store, session) -> None:
+    """An incident's title may hold a caller's name and number: the message names the
+    category only (the public view of the alert), never the feed's text."""
+    from ambon_core.domain import Alert, AlertKind, Incident
+
+    add_contact(session, REG, label="Kalak BPBD", url=SECRET_TARGET, opd="bpbd", site=None,
+                actor="admin")
+    store.put(Incident(incident_id="112-88", category="banjir", severity=3,
+                       title="Banjir, pelapor Budi Latuconsina 0812-4455-6677",
+                       description="Rumah Pak Budi di Jl. Sultan Babullah 12 terendam"),
+              Alert(alert_id="incident:112-88", kind=AlertKind.INCIDENT, entity_id="112-88",
+                    severity=3, opd="bpbd", params={"name": "Banjir, pelapor Budi Latuconsina "
+                                                            "0812-4455-6677", "category": "banjir"}))
+    at = login(AppTest.from_file(APP, default_timeout=60), session, "walikota")
+    key = "overview_alerts_incident:112-88"
+    at.selectbox(key=f"{key}_opd").set_value("bpbd")
+    at.text_area(key=f"{key}_text").input("Kirim tim ke lokasi")
+    assert at.number_input(key=f"{key}_deadline").value == 30  # severity 3
+    [b for b in at.button if b.label == "Kirim instruksi"][-1].click().run()
+    assert not at.exception
+    (body,) = session.scalars(select(OutboxMessage.body)).all()
+    assert "Masalah: Insiden: Banjir" in body
+    for personal in ("Budi", "0812", "Babullah", "Latuconsina"):
+        assert personal not in body

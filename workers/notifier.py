@@ -4,8 +4,8 @@ Each turn: first the marks still owed from a database outage, then (every few se
 verification (an instruction whose alert cleared is "terverifikasi") and escalation
 (past the deadline -> the next level's messages), then delivery of the due messages in
 small batches: claim (committed) -> send (a few in parallel) -> mark each as it returns.
-The delivery contract is in ``ambon_core.outbox``. Apprise's own log is kept at WARNING
-(its INFO lines name the recipients); its error text is scrubbed of URLs before storing.
+The delivery contract is in ``ambon_core.outbox``. Apprise's own log does not reach ours
+(its lines name recipients); its error text is captured and scrubbed of URLs before use.
 """
 
 from __future__ import annotations
@@ -15,18 +15,18 @@ import os
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from datetime import datetime
 
 import apprise
 from sqlalchemy.exc import SQLAlchemyError
 
 from ambon_core import followup, outbox
+from ambon_core.contacts import quiet_apprise
 from ambon_core.domain import utcnow
 from ambon_core.models import OutboxMessage
 from workers.base import LoopWorker
 
 log = logging.getLogger(__name__)
-logging.getLogger("apprise").setLevel(logging.WARNING)
+quiet_apprise()  # Apprise's lines reach only the capture in send(), scrubbed before use
 SEND_TIMEOUT_S = 10.0  # connect and read, per message
 
 
@@ -61,7 +61,7 @@ class NotifierWorker(LoopWorker):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.interval_s = self.settings.notify_interval_s
-        self.unmarked: dict[int, tuple[str, datetime]] = {}  # sent, mark not yet stored
+        self.unmarked: dict[int, outbox.SentMark] = {}  # sent, not yet marked in SQL
         self.sent_total = 0
         self.budget_s = max(1.0, self.settings.heartbeat_ttl_s / 3)  # beat in time
         self.pool = ThreadPoolExecutor(self.senders, thread_name_prefix="notify-send")
@@ -80,39 +80,39 @@ class NotifierWorker(LoopWorker):
                     break
         self.detail = {"sent": self.sent_total, "unmarked": len(self.unmarked)}
 
-    def _flush_marks(self, session) -> None:
-        for message_id, (claim, at) in list(self.unmarked.items()):
-            outbox.mark_sent(session, message_id, claim, at)
-            del self.unmarked[message_id]
-
     def _deliver_batch(self, session) -> bool:
+        """Claim a batch, send it (in parallel), then record every outcome in one commit:
+        SQLite pays an fsync per commit, and a crash repeats at most this batch anyway."""
         claim = f"{self.name}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         messages = outbox.claim_due(session, claim, self.settings.notify_claim_lease_s,
                                     self.batch)
-        futures = {self.pool.submit(_outcome, m): m.id for m in messages}
+        futures = {self.pool.submit(_outcome, m): m for m in messages}
+        outcomes = [(futures[f], f.result()) for f in as_completed(futures)]
+        for message, (ok, _) in outcomes:
+            if ok:
+                self.sent_total += 1
+                self.unmarked[message.id] = outbox.SentMark.of(message, utcnow())
         try:
-            for future in as_completed(futures):
-                self._record(session, futures[future], claim, future.result())
+            for message, (ok, error) in outcomes:
+                if ok is None:
+                    outbox.mark_invalid(session, message.id, claim, error, commit=False)
+                elif not ok:
+                    outbox.mark_failed(session, message.id, claim, error, self.settings,
+                                       commit=False)
+            self._flush_marks(session)
         except SQLAlchemyError:
-            for future in futures:  # the rest were sent too: their marks wait in memory
-                ok, _ = future.result()
-                if ok is True and futures[future] not in self.unmarked:
-                    self.unmarked[futures[future]] = (claim, utcnow())
             _rollback(session)
-            raise  # the loop backs off; the marks are written first next turn
+            raise  # the loop backs off; the sent marks are written first next turn
         return bool(messages)
 
-    def _record(self, session, message_id: int, claim: str, outcome: tuple[bool | None, str]) -> None:
-        ok, error = outcome
-        if ok is None:
-            outbox.mark_invalid(session, message_id, claim, error)
-        elif not ok:
-            outbox.mark_failed(session, message_id, claim, error, self.settings)
-        else:
-            self.sent_total += 1
-            self.unmarked[message_id] = (claim, utcnow())  # kept until SQL has it
-            outbox.mark_sent(session, message_id, claim, self.unmarked[message_id][1])
-            del self.unmarked[message_id]
+    def _flush_marks(self, session) -> None:
+        """Write the marks of sent messages (one commit), then forget them."""
+        if not self.unmarked:
+            session.commit()  # the failures of the batch, if any
+            return
+        outbox.mark_sent_many(session, list(self.unmarked.values()))
+        session.commit()
+        self.unmarked.clear()
 
 
 def _outcome(message: OutboxMessage) -> tuple[bool | None, str]:
