@@ -10,8 +10,10 @@ from components import data
 from components.actions_ui import render_instructions
 from components.alerts import render_alert_list
 from components.auth import require_page
+from components.history import range_picker
 from components.offices import calendar_warnings, office_counts, office_table
 from components.tables import show_table
+from components.trends import punctuality
 from components.ui import age_caption, focus, header, kpi, live_or_banner, status_text, t, t_or
 
 user = require_page("layanan_publik")
@@ -80,3 +82,14 @@ def live_panel() -> None:
 
 live_panel()
 render_instructions(own_opd, key="lp_instructions", can_complete=True)
+
+st.subheader(t("pkm.punctuality"))
+span = range_picker("lp_range", default="7d")
+week = punctuality(data.office_changes(*span).rename(columns={"office_id": "puskesmas_id"}),
+                   data.settings().tz)
+names = {o.id: o.name for o in service_offices(data.registry())}
+show_table(week.assign(name=week["puskesmas_id"].map(names)),
+           {"name": "col.name", "days_open": "col.days_open", "days_late": "col.days_late",
+            "mean_late_min": "col.mean_late", "max_late_min": "col.max_late",
+            "days_not_opened": "col.days_not_opened"}, key="lp_punctuality")
+
