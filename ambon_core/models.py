@@ -111,6 +111,21 @@ class PuskesmasStatusChange(Base):
     at: Mapped[datetime]
 
 
+class OfficeStatusChange(Base):
+    """A public service office (any type, puskesmas included) moved to a new status."""
+
+    __tablename__ = "office_status_change"
+    __table_args__ = (Index("ix_office_status_change_office_at", "office_id", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[str] = mapped_column(String(80))
+    office_type: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(40))
+    minutes_late: Mapped[int | None]
+    waiting: Mapped[int | None]
+    at: Mapped[datetime]
+
+
 class CameraMinute(Base):
     """Per-camera aggregate of one minute: counts crossing lines, peaks, mean values."""
 

@@ -178,3 +178,14 @@ def session():
     from ambon_core.db import session_factory
 
     return session_factory(engine_for(settings().database_url))()
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def office_changes(since: datetime, until: datetime | None = None) -> pd.DataFrame:
+    """Status changes of every service office (Layanan Publik's punctuality)."""
+    from ambon_core.models import OfficeStatusChange as t
+
+    return _query(select(t.office_id, t.status, t.minutes_late, t.waiting, t.at)
+                  .where(_between(t.at, since, until)).order_by(t.at),
+                  ["office_id", "status", "minutes_late", "waiting", "at"])
+

@@ -60,7 +60,12 @@ def punctuality(changes: pd.DataFrame, tz: ZoneInfo | None = None) -> pd.DataFra
         statuses = list(group["status"])
         if "buka" in statuses:
             before = group.iloc[: statuses.index("buka")]
-            late = before.loc[before["status"] == "belum_buka", "minutes_late"].max()
+            opened_at = pd.to_datetime(group["at"].iloc[statuses.index("buka")], utc=True)
+            waits = before[before["status"] == "belum_buka"]
+            # a change is recorded when the status moves: 'belum buka' is written once, at
+            # its first minute, so the lateness runs on until the 'buka' row
+            late = (waits["minutes_late"].fillna(0) + (opened_at - pd.to_datetime(
+                waits["at"], utc=True)).dt.total_seconds() // 60).max()
             rows.append({"puskesmas_id": pkm, "opened": True,
                          "late": 0 if pd.isna(late) else int(late)})
         elif "belum_buka" in statuses:

@@ -1,16 +1,21 @@
 """Layanan Publik: every public service office open when it should be, by type and kecamatan."""
 
+import pandas as pd
 import streamlit as st
-from components.auth import require_page
 
 from ambon_core.domain import AlertKind
 from ambon_core.registry import OFFICE_TYPES
+from ambon_core.service_offices import service_offices
 from components import data
 from components.actions_ui import render_instructions
 from components.alerts import render_alert_list
+from components.authz import require_page
+from components.history import range_picker
 from components.offices import calendar_warnings, office_counts, office_table
+from components.page import header, live_or_banner
 from components.tables import show_table
-from components.ui import header, kpi, live_or_banner, t, t_or
+from components.trends import punctuality
+from components.ui import age_caption, focus, kpi, status_text, t, t_or
 
 user = require_page("layanan_publik")
 header("page.layanan_publik")
@@ -21,6 +26,7 @@ kinds = st.pills(t("lp.types"), OFFICE_TYPES, selection_mode="multi", key="lp_ty
 kecamatan = st.multiselect(t("col.kecamatan"), sorted({o.kecamatan for o in data.registry().offices}
                                                        | {p.kecamatan for p in data.registry().puskesmas}),
                            key="lp_kecamatan", placeholder=t("lp.all"))
+chosen = focus({o.id for o in service_offices(data.registry())})  # a tapped alert's office
 COLUMNS = {"name": "col.name", "status": "col.status", "reason": "col.reason",
            "minutes_late": "col.late", "kecamatan": "col.kecamatan", "waiting": "col.waiting",
            "longest_wait_min": "col.longest_wait", "staff": "col.staff",
@@ -28,11 +34,28 @@ COLUMNS = {"name": "col.name", "status": "col.status", "reason": "col.reason",
            "camera": "col.camera"}
 
 
+def office_card(office_id: str, live) -> None:
+    """The office an alert pointed at: status, reason, staff, today's hours (as text)."""
+    row = office_table(live, data.registry()).set_index("id").loc[office_id]
+    state = live.offices.get(office_id)
+    with st.container(border=True):
+        st.subheader(row["name"])
+        st.markdown(status_text(row["status"]))
+        reason = t_or(f"reason.{row['reason']}", row["reason"]) if row["reason"] else "-"
+        shown = {k: "-" if pd.isna(row[k]) else row[k] for k in ("minutes_late", "staff")}
+        st.text(f"{t('col.reason')}: {reason} · {t('col.late')}: {shown['minutes_late']} · "
+                f"{t('col.staff')}: {shown['staff']} · {t('col.hours')}: {row['hours']}\n"
+                f"{t('col.opd')}: {row['opd']} · {row['kecamatan']}")
+        age_caption(state.updated_at if state else None, period)
+
+
 @st.fragment(run_every=period)
 def live_panel() -> None:
     live = live_or_banner()
     if live is None:
         return
+    if chosen:
+        office_card(chosen, live)
     for warning in calendar_warnings(live):
         st.warning(warning, icon=":material/event_busy:")  # st.warning shows text, not HTML
     counts = office_counts(live, data.registry())
@@ -60,3 +83,14 @@ def live_panel() -> None:
 
 live_panel()
 render_instructions(own_opd, key="lp_instructions", can_complete=True)
+
+st.subheader(t("pkm.punctuality"))
+span = range_picker("lp_range", default="7d")
+week = punctuality(data.office_changes(*span).rename(columns={"office_id": "puskesmas_id"}),
+                   data.settings().tz)
+names = {o.id: o.name for o in service_offices(data.registry())}
+show_table(week.assign(name=week["puskesmas_id"].map(names)),
+           {"name": "col.name", "days_open": "col.days_open", "days_late": "col.days_late",
+            "mean_late_min": "col.mean_late", "max_late_min": "col.max_late",
+            "days_not_opened": "col.days_not_opened"}, key="lp_punctuality")
+

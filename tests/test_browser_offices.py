@@ -53,7 +53,7 @@ def test_layanan_publik_at_tablet_and_desktop_size(server: str, browser, setting
         tables.nth(6).wait_for(timeout=60_000)  # one table per office type, seven types
         assert page.get_by_text("belum buka (jadwal").count() >= 1  # an alert sentence
         _shot(page, f"layanan_publik_{size[0]}x{size[1]}")
-        page.mouse.wheel(0, 900)  # the tables below the tiles and the alerts
+        tables.first.scroll_into_view_if_needed()  # the tables below the tiles and alerts
         page.wait_for_timeout(500)
         _shot(page, f"layanan_publik_{size[0]}x{size[1]}_tables")
         page.close()

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ambon_core.asn_attendance import load_roster
 from ambon_core.domain import AlertKind, OfficeStatus
-from ambon_core.models import AlertRecord
+from ambon_core.models import AlertRecord, OfficeStatusChange
 from ambon_core.registry import load_registry
 from ambon_core.settings import DATA_DIR, Settings
 from ambon_core.store import Store
@@ -64,9 +64,15 @@ def test_staff_elsewhere_raises_an_alert_to_the_camat_cleared_when_they_come(
     record = session.scalars(select(AlertRecord).where(
         AlertRecord.alert_id == "office_late:kel-waihoka")).one()
     assert record.cleared_at is not None
+    changes = session.execute(select(OfficeStatusChange.status, OfficeStatusChange.reason,
+                                     OfficeStatusChange.minutes_late).where(
+        OfficeStatusChange.office_id == "kel-waihoka").order_by(OfficeStatusChange.at)).all()
+    assert [tuple(c) for c in changes] == [("belum_buka", "staff_elsewhere", 50),
+                                           ("buka", None, None)]  # for punctuality
 
 
-def test_a_holiday_is_no_alarm_for_any_office(settings: Settings, store: Store) -> None:
+def test_a_holiday_is_no_alarm_for_any_office(settings: Settings, store: Store,
+                                              session: Session) -> None:  # empties SQL after
     independence_day = datetime(2026, 8, 17, 9, 0, tzinfo=WIT)
     _worker(settings, independence_day).run_once()
     live = store.read_live()
@@ -76,7 +82,8 @@ def test_a_holiday_is_no_alarm_for_any_office(settings: Settings, store: Store) 
 
 
 def test_a_refused_calendar_warns_and_keeps_the_rest_working(settings: Settings, store: Store,
-                                                             tmp_path, caplog) -> None:
+                                                             session: Session, tmp_path,
+                                                             caplog) -> None:
     bad = tmp_path / "calendar.yaml"
     bad.write_text((DATA_DIR / "calendar.yaml").read_text().replace(
         "\nholidays: []", "\nholidays:\n- {date: 2026-13-01, name: x}"))

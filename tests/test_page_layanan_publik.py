@@ -130,3 +130,36 @@ def test_the_mayor_instructs_the_camat_who_marks_it_done(store: Store, session,
     done[0].click().run()
     session.expire_all()
     assert instructions(session, opd="kec_sirimau") == []
+
+
+def test_a_tapped_alert_opens_its_office(store: Store, session, fresh_caches) -> None:
+    import streamlit as st
+
+    at = login(AppTest.from_file(APP, default_timeout=60), session, "walikota")
+    st.cache_data.clear()
+    seed(store)
+    at.query_params["focus"] = "kel-waihoka"
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    assert "Kantor Kelurahan Waihoka" in [h.value for h in at.subheader]
+    card = " ".join(x.value for x in at.text)
+    assert "Pegawai absen di kantor lain" in card and "0/6" in card and "07:30–16:00" in card
+
+
+def test_punctuality_of_every_office_from_the_record(store: Store, session, fresh_caches) -> None:
+    from datetime import timedelta
+
+    from ambon_core.domain import utcnow
+    from ambon_core.models import OfficeStatusChange
+
+    opened = utcnow() - timedelta(hours=3)
+    session.add_all([
+        OfficeStatusChange(office_id="neg-soya", office_type="kantor_negeri", status="belum_buka",
+                           minutes_late=0, at=opened),
+        OfficeStatusChange(office_id="neg-soya", office_type="kantor_negeri", status="buka",
+                           at=opened + timedelta(minutes=25))])
+    session.commit()
+    at = _open(store, session)
+    week = next(d.value for d in at.dataframe if "Hari buka" in d.value.columns)
+    row = week[week["Nama"] == "Kantor Negeri Soya"].iloc[0]
+    assert (row["Hari buka"], row["Hari terlambat"]) == (1, 1)  # opened one day, late that day

@@ -34,7 +34,19 @@ def test_punctuality_counts_late_and_missed_days() -> None:
         ("pkm-a", "belum_buka", 0, _utc(25, 8, 0)),  # never opened that day
     ], columns=["puskesmas_id", "status", "minutes_late", "at"])
     row = punctuality(changes).iloc[0]
-    assert (row.days_open, row.days_late, row.max_late_min, row.days_not_opened) == (2, 1, 25, 1)
+    # doors opened at 08:26 for an 08:00 opening: 26 minutes late (lateness runs on from the
+    # last 'belum buka' row to the 'buka' row)
+    assert (row.days_open, row.days_late, row.max_late_min, row.days_not_opened) == (2, 1, 26, 1)
+
+
+def test_lateness_counts_until_the_doors_open() -> None:
+    """The status worker writes a change only when the status moves: one 'belum buka' row at
+    the scheduled minute (0 late), then 'buka' 40 minutes later - that is 40 minutes late."""
+    changes = pd.DataFrame([("pkm-a", "belum_buka", 0, _utc(23, 8, 0)),
+                            ("pkm-a", "buka", None, _utc(23, 8, 40))],
+                           columns=["puskesmas_id", "status", "minutes_late", "at"])
+    row = punctuality(changes).iloc[0]
+    assert (row.days_late, row.max_late_min) == (1, 40)
     assert punctuality(changes.iloc[0:0]).empty
 
 

@@ -20,6 +20,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import TypeVar
 
+import ambon_core.office_history  # noqa: F401  (registers the "office_changes" operation)
 from ambon_core.alerts import sync_alerts
 from ambon_core.calendar import CalendarError, WorkCalendar, load_calendar
 from ambon_core.domain import (
@@ -153,9 +154,14 @@ class SiteStatusWorker(LoopWorker):
         tps_states = [s for t in self.registry.tps if (s := self.tps_state(t, live, now))]
         changed = [s for s in pkm_states if (before := live.puskesmas.get(s.puskesmas_id)) is None
                    or before.status != s.status]
+        moved = [s for s in office_states if (was := live.offices.get(s.office_id)) is None
+                 or was.status != s.status]
         fills = [s for s in tps_states
                  if abs(s.fill - self.last_fill.get(s.tps_id, -1.0)) >= FILL_RECORD_STEP]
         # the record first (or its spool, while SQL is away), then the live view
+        if moved:
+            self.history.write("office_changes",
+                               {"states": [s.model_dump(mode="json") for s in moved]})
         if changed:
             self.history.write("puskesmas_changes",
                                {"states": [s.model_dump(mode="json") for s in changed]})
