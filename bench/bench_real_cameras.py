@@ -179,14 +179,15 @@ def hog_phase(store: Store, seconds: float) -> dict:
     n = (os.cpu_count() or 2) + 1
     hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
     t0, first, causes, level = time.monotonic(), None, {}, 0
+    before = {c.camera_id for c in store.read_live().cameras.values() if c.status.value == "ok"}
     try:
         while time.monotonic() - t0 < seconds:
             live = store.read_live()
             over = [c for c in live.cameras.values() if c.status.value == "overloaded"]
             for c in over:
                 causes[c.health_cause] = causes.get(c.health_cause, 0) + 1
-            if over and first is None:
-                first = time.monotonic() - t0
+            if first is None and any(c.camera_id in before for c in over):
+                first = time.monotonic() - t0  # a camera that was ok when the hog began
             level = max([level] + [int(hb.detail.get("shed_level", 0)) for k, hb in live.heartbeats.items()
                                    if k.startswith("cameras") and hb is not None])
             time.sleep(0.25)
@@ -194,7 +195,8 @@ def hog_phase(store: Store, seconds: float) -> dict:
         for h in hogs:
             h.kill()
             h.wait()
-    return {"hogs": len(hogs), "first_overloaded_after_s": None if first is None else round(first, 1),
+    return {"hogs": len(hogs), "ok_at_start": len(before),
+            "first_overloaded_after_s": None if first is None else round(first, 1),
             "causes_sampled": causes, "max_shed_level": level}
 
 
@@ -311,7 +313,8 @@ def print_table(r: dict) -> None:
           f"(traffic 2, sites 0.5 fps) decode + rest + analysis = {o['cores_at_target']} cores")
     if o.get("overload"):
         ov = o["overload"]
-        print(f"CPU hog ({ov['hogs']} busy processes): first camera overloaded after "
+        print(f"CPU hog ({ov['hogs']} busy processes; {ov['ok_at_start']} cameras ok when it began): "
+              "first of them overloaded after "
               f"{ov['first_overloaded_after_s']} s, causes {ov['causes_sampled']}, "
               f"shed level {ov['max_shed_level']}")
     print("command: YOLO_OFFLINE=1 YOLO_CONFIG_DIR=data/runtime/ultralytics .venv/bin/python "

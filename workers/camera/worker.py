@@ -201,11 +201,11 @@ class CameraWorker(LoopWorker):
             self.analysed_frames += 1
 
     # ---- overload and shedding ----------------------------------------------------------
-    def target_fps(self, h: Held) -> float:
-        """The camera's analysed rate wanted now: its kind's cadence after shedding, and no
-        more than its key frames when it decodes key frames only."""
+    def target_fps(self, h: Held, shed: bool = True) -> float:
+        """The camera's analysed rate wanted: its kind's cadence (after shedding unless
+        ``shed`` is False), and no more than its key frames when it decodes only those."""
         kind = h.camera.kind.value
-        want = self.streams.target_fps(kind) * shed_factor(self.load.level, kind)
+        want = self.streams.target_fps(kind) * (shed_factor(self.load.level, kind) if shed else 1.0)
         if h.grabber.keyframes_only and (keys := h.grabber.keyframe_fps()) > 0:
             want = min(want, keys)
         return want
@@ -219,8 +219,9 @@ class CameraWorker(LoopWorker):
             if self.detector is None or now - h.taken_at < window + 2 * self.period_s:
                 continue  # nothing analysed (capture only), or not held long enough to judge
             analysed = sum(1 for t in h.analysed if now - t <= window) / window
-            h.overload = overload_cause(analysed, self.target_fps(h), h.grabber.delivered_fps(window),
-                                        wait, self.streams.overload_share)
+            # judged against the configured cadence: shedding must not make a slow camera "ok"
+            h.overload = overload_cause(analysed, self.target_fps(h, shed=False),
+                                        h.grabber.delivered_fps(window), wait, self.streams.overload_share)
         starved = any(h.overload in ("cpu", "inference") for h in self.held.values())
         before = self.load.level
         if self.load.update_level(now, starved) != before:
