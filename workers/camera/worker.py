@@ -7,6 +7,7 @@ leases expire and other workers take its cameras over within the TTL plus one tu
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import socket
@@ -132,7 +133,10 @@ class CameraWorker(LoopWorker):
 
     def _pipeline(self, cam: Camera) -> CameraPipeline:
         has_garbage = self.detector.has_garbage if self.detector else False
-        return CameraPipeline(cam, self._tps.get(cam.site or ""), load_refs(cam.id), self.rules, has_garbage)
+        # a queued person missed for one frame still stands there: one period of its cadence
+        rules = dataclasses.replace(self.rules, queue_hold_s=max(
+            self.rules.queue_hold_s, 1.0 / self.streams.target_fps(cam.kind.value)))
+        return CameraPipeline(cam, self._tps.get(cam.site or ""), load_refs(cam.id), rules, has_garbage)
 
     def _retry_sim_refs(self, h: Held, now: float) -> None:
         """Take the references the simulator could not give at start; with them, the
