@@ -161,6 +161,7 @@ def run_ours(env: dict, store: Store, cameras: int, seconds: float, hog_s: float
                "latency_p50_ms": max(d["latency_p50_ms"] for d in hb1.values()),
                "latency_p95_ms": max(d["latency_p95_ms"] for d in hb1.values()),
                **memory_mb(ps)}
+        print(json.dumps({"ours": out}), flush=True)  # kept should a later phase fail
         out["overload"] = hog_phase(store, hog_s) if hog_s > 0 else None
         return out
     finally:
@@ -178,23 +179,45 @@ def hog_phase(store: Store, seconds: float) -> dict:
     n = (os.cpu_count() or 2) + 1
     hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
     t0, first, causes, level = time.monotonic(), None, {}, 0
+    before = {c.camera_id for c in store.read_live().cameras.values() if c.status.value == "ok"}
     try:
         while time.monotonic() - t0 < seconds:
             live = store.read_live()
             over = [c for c in live.cameras.values() if c.status.value == "overloaded"]
             for c in over:
                 causes[c.health_cause] = causes.get(c.health_cause, 0) + 1
-            if over and first is None:
-                first = time.monotonic() - t0
+            if first is None and any(c.camera_id in before for c in over):
+                first = time.monotonic() - t0  # a camera that was ok when the hog began
             level = max([level] + [int(hb.detail.get("shed_level", 0)) for k, hb in live.heartbeats.items()
-                                   if k.startswith("cameras")])
+                                   if k.startswith("cameras") and hb is not None])
             time.sleep(0.25)
     finally:
         for h in hogs:
             h.kill()
             h.wait()
-    return {"hogs": len(hogs), "first_overloaded_after_s": None if first is None else round(first, 1),
+    return {"hogs": len(hogs), "ok_at_start": len(before),
+            "first_overloaded_after_s": None if first is None else round(first, 1),
             "causes_sampled": causes, "max_shed_level": level}
+
+
+def run_hog_small(env: dict, url: str, registry: Path, seconds: float) -> dict:
+    """The overload signal from a healthy start: 6 cameras (3 traffic, puskesmas, tps,
+    market) in one worker, all ``ok``, then the CPU hog."""
+    reg = yaml.safe_load(registry.read_text())
+    by_kind = {k: [c for c in reg["cameras"] if c["kind"] == k] for k in KINDS}
+    reg["cameras"] = by_kind["traffic"][:3] + [by_kind[k][0] for k in KINDS[1:]]
+    small = registry.with_name("registry-6.yaml")
+    small.write_text(yaml.safe_dump(reg, sort_keys=False))
+    store = Store(redis.Redis.from_url(url), "hog")
+    proc = subprocess.Popen([sys.executable, "-m", "workers", "worker", "cameras"], cwd=ROOT,
+                            env={**env, "REGISTRY_PATH": str(small), "KEY_PREFIX": "hog"})
+    try:
+        wait_for(lambda: len(store.read_live().cameras) == 6 and all(
+            c.status.value == "ok" for c in store.read_live().cameras.values()), 240, "6 cameras ok")
+        return hog_phase(store, seconds)
+    finally:
+        proc.terminate()
+        proc.wait(30)
 
 
 def run_naive(n: int, rtsp_port: int, registry: Path, seconds: float, model: str) -> dict:
@@ -254,6 +277,7 @@ def main() -> int:
     ap.add_argument("--naive-cameras", type=int, default=8)
     ap.add_argument("--naive-seconds", type=float, default=30)
     ap.add_argument("--clip-seconds", type=float, default=6)
+    ap.add_argument("--phases", default="ours,naive,hog6", help="ours, naive, hog6 (comma-separated)")
     ap.add_argument("--model", default=str(DATA_DIR / "models" / "ambon-sim-yolo11n.pt"))
     ap.add_argument("--naive-child", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--rtsp-port", type=int, default=0, help=argparse.SUPPRESS)
@@ -277,8 +301,12 @@ def main() -> int:
     try:
         store = Store(redis.Redis.from_url(url), "ambon")
         sim0, t0 = cpu_s([sim_ps]), time.monotonic()
-        ours = run_ours(env, store, cameras, args.seconds, args.hog_s)
-        naive = run_naive(args.naive_cameras, rtsp_port, registry, args.naive_seconds, args.model)
+        phases = set(args.phases.split(","))
+        ours = run_ours(env, store, cameras, args.seconds, args.hog_s) if "ours" in phases else {}
+        naive = (run_naive(args.naive_cameras, rtsp_port, registry, args.naive_seconds, args.model)
+                 if "naive" in phases else {})
+        if "hog6" in phases:
+            ours["overload_from_healthy_6"] = run_hog_small(env, url, registry, args.hog_s)
         sim_cores = round((cpu_s([sim_ps]) - sim0) / (time.monotonic() - t0), 3)
     finally:
         sim.terminate()
@@ -292,6 +320,12 @@ def main() -> int:
 
 def print_table(r: dict) -> None:
     o, n = r["ours"], r["naive"]
+    if h := o.get("overload_from_healthy_6"):
+        print(f"CPU hog on 6 healthy cameras ({h['hogs']} busy processes): first overloaded after "
+              f"{h['first_overloaded_after_s']} s, causes {h['causes_sampled']}, "
+              f"shed level {h['max_shed_level']}")
+    if "cores" not in o:
+        return
     lines = ["| design | streams | worker cores (decode / analysis / rest, CPU-s) | per camera | "
              "analysed fps / camera |", "|---|---|---|---|---|",
              f"| ours ({o['processes']} processes) | {r['cameras']} x (1080p main + 360p sub; "
@@ -310,7 +344,8 @@ def print_table(r: dict) -> None:
           f"(traffic 2, sites 0.5 fps) decode + rest + analysis = {o['cores_at_target']} cores")
     if o.get("overload"):
         ov = o["overload"]
-        print(f"CPU hog ({ov['hogs']} busy processes): first camera overloaded after "
+        print(f"CPU hog ({ov['hogs']} busy processes; {ov['ok_at_start']} cameras ok when it began): "
+              "first of them overloaded after "
               f"{ov['first_overloaded_after_s']} s, causes {ov['causes_sampled']}, "
               f"shed level {ov['max_shed_level']}")
     print("command: YOLO_OFFLINE=1 YOLO_CONFIG_DIR=data/runtime/ultralytics .venv/bin/python "

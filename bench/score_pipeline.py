@@ -54,7 +54,7 @@ from bench_cameras import bench_camera, line_total, truth_crossings  # noqa: E40
 
 from workers.camera.capture import Grabber  # noqa: E402
 from workers.camera.detector import Detector, MotionGate  # noqa: E402
-from workers.camera.pipeline import CameraPipeline, load_refs  # noqa: E402
+from workers.camera.pipeline import CameraPipeline, Rules, load_refs  # noqa: E402
 from workers.camera.refs import ensure_sim_refs  # noqa: E402
 from workers.sim.cameras import SimCity, parse_cameras, parse_start  # noqa: E402
 from workers.sim.scenes import PILE, WIT  # noqa: E402
@@ -172,7 +172,10 @@ def main() -> int:
             deadline = time.monotonic() + 60
             while not all(g.latest() for g in grabbers.values()) and time.monotonic() < deadline:
                 time.sleep(0.2)
-        pipes = {c.id: CameraPipeline(c, refs=load_refs(c.id, ref_dir), has_garbage=detector.has_garbage)
+        site_period = args.site_period or args.period  # the worker holds a queue for one period
+        pipes = {c.id: CameraPipeline(c, refs=load_refs(c.id, ref_dir), has_garbage=detector.has_garbage,
+                                      rules=Rules(queue_hold_s=args.period if c.kind.value == "traffic"
+                                                  else site_period))
                  for c in cams}
         analysed = dict.fromkeys((c.id for c in cams), 0)
         replica = FillReplica(args.cameras, args.seed, args.speed, start)

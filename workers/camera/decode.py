@@ -50,9 +50,13 @@ def _hwaccel(kind: str) -> object | None:
 def open_container(url: str, open_timeout_s: float, read_timeout_s: float,
                    hwaccel: str = "none") -> av.container.InputContainer:
     """Open a stream with TCP for RTSP (UDP loses packets on city links) and timeouts."""
-    options = {"rtsp_transport": "tcp"} if url.startswith(("rtsp://", "rtsps://")) else {}
-    kwargs = {"hwaccel": hw} if (hw := _hwaccel(hwaccel)) is not None else {}
-    return av.open(url, options=options, timeout=(open_timeout_s, read_timeout_s), **kwargs)
+    kwargs: dict = {"hwaccel": hw} if (hw := _hwaccel(hwaccel)) is not None else {}
+    if url.startswith(("rtsp://", "rtsps://")):
+        # FFmpeg's own socket timeout: PyAV's would call back into Python (taking the GIL)
+        # on every wait of every camera's reads
+        options = {"rtsp_transport": "tcp", "timeout": str(int(read_timeout_s * 1_000_000))}
+        return av.open(url, options=options, **kwargs)
+    return av.open(url, timeout=(open_timeout_s, read_timeout_s), **kwargs)
 
 
 def read_stream(grabber: Grabber, url: str) -> None:

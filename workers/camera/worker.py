@@ -7,6 +7,7 @@ leases expire and other workers take its cameras over within the TTL plus one tu
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import socket
@@ -153,7 +154,10 @@ class CameraWorker(LoopWorker):
 
     def _pipeline(self, cam: Camera, refs: dict | None = None) -> CameraPipeline:
         has_garbage = self.detector.has_garbage if self.detector else False
-        return CameraPipeline(cam, self._tps.get(cam.site or ""), refs or {}, self.rules, has_garbage)
+        # a queued person missed for one frame still stands there: one period of its cadence
+        rules = dataclasses.replace(self.rules, queue_hold_s=max(
+            self.rules.queue_hold_s, 1.0 / self.streams.target_fps(cam.kind.value)))
+        return CameraPipeline(cam, self._tps.get(cam.site or ""), refs or {}, rules, has_garbage)
 
     def _ref_stamps(self, cam: Camera) -> tuple[float, ...]:
         paths = (ref_path(cam.id, n, self.tunables.ref_dir) for n in ("empty", "door_closed"))
@@ -242,11 +246,11 @@ class CameraWorker(LoopWorker):
             self.analysed_frames += 1
 
     # ---- overload and shedding ----------------------------------------------------------
-    def target_fps(self, h: Held) -> float:
-        """The camera's analysed rate wanted now: its kind's cadence after shedding, and no
-        more than its key frames when it decodes key frames only."""
+    def target_fps(self, h: Held, shed: bool = True) -> float:
+        """The camera's analysed rate wanted: its kind's cadence (after shedding unless
+        ``shed`` is False), and no more than its key frames when it decodes only those."""
         kind = h.camera.kind.value
-        want = self.streams.target_fps(kind) * shed_factor(self.load.level, kind)
+        want = self.streams.target_fps(kind) * (shed_factor(self.load.level, kind) if shed else 1.0)
         if h.grabber.keyframes_only and (keys := h.grabber.keyframe_fps()) > 0:
             want = min(want, keys)
         return want
@@ -260,8 +264,9 @@ class CameraWorker(LoopWorker):
             if self.detector is None or now - h.taken_at < window + 2 * self.period_s:
                 continue  # nothing analysed (capture only), or not held long enough to judge
             analysed = sum(1 for t in h.analysed if now - t <= window) / window
-            h.overload = overload_cause(analysed, self.target_fps(h), h.grabber.delivered_fps(window),
-                                        wait, self.streams.overload_share)
+            # judged against the configured cadence: shedding must not make a slow camera "ok"
+            h.overload = overload_cause(analysed, self.target_fps(h, shed=False),
+                                        h.grabber.delivered_fps(window), wait, self.streams.overload_share)
         starved = any(h.overload in ("cpu", "inference") for h in self.held.values())
         before = self.load.level
         if self.load.update_level(now, starved) != before:

@@ -86,6 +86,18 @@ class _Reader:
     rtp_channel: int
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def send_frame(self, packets: list[bytes]) -> bool:
+        """A picture's RTP packets in one write, back to back as a camera's network stack
+        sends an encoder's burst."""
+        ch = bytes([0x24, self.rtp_channel])
+        data = b"".join(ch + len(p).to_bytes(2, "big") + p for p in packets)
+        try:
+            with self.lock:
+                self.sock.sendall(data)
+            return True
+        except OSError:
+            return False
+
     def send(self, channel_offset: int, packet: bytes) -> bool:
         head = bytes([0x24, self.rtp_channel + channel_offset]) + len(packet).to_bytes(2, "big")
         try:
@@ -161,7 +173,7 @@ class RtspRelay(socketserver.ThreadingTCPServer):
             return
         if mode == "corrupt":
             packets = [garble(pk, p.packets + k) for k, pk in enumerate(packets)]
-        dead = [r for r in readers if not all(r.send(0, pk) for pk in packets)]
+        dead = [r for r in readers if not r.send_frame(packets)]
         if dead:
             self.drop_readers(name, dead)
 
