@@ -67,7 +67,7 @@ def live_panel() -> None:
             if a.kind in (AlertKind.OFFICE_LATE, AlertKind.PUSKESMAS_LATE)
             and (own_opd is None or a.opd == own_opd)]
     with st.container(height=300 if len(late) > 1 else "content", border=False):
-        render_alert_list(late, key="lp_alerts", limit=20, actions=True)
+        render_alert_list(late, key="lp_alerts", page="layanan_publik", limit=20)
     df = office_table(live, data.registry())
     if kinds:
         df = df[df["type"].isin(kinds)]
