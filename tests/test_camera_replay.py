@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from ambon_core.settings import ROOT
+from workers.camera.privacy import pixelate_where
 from workers.sim.cameras import SimCamera, SimCity
 from workers.sim.scenes import WIT, ZONES
 
@@ -80,16 +81,20 @@ def test_replay_writes_blurred_frames_and_values(clip, tmp_path) -> None:
     assert all({"people", "queue", "counts", "alerts"} <= set(x) for x in lines)
     waiting = max(len(h) for _, h in frames)
     assert waiting >= 3 and max(x["queue"] for x in lines) >= 1 and max(x["people"] for x in lines) >= 3
-    # every head in every published frame is pixelated: it differs from the clip's frame
-    # much more than the static background does
+    # every head in every published frame is pixelated: there the published frame is the
+    # pixelated clip frame (up to JPEG noise), not the sharp one
+    checked = 0
     for x in lines[1:]:
         raw, heads = frames[x["frame"]]
         pub = cv2.imread(str(out / f"frame_{x['frame']:06d}.jpg")).astype(int)
-        background = np.abs(pub[5:40, 5:120] - raw[5:40, 5:120].astype(int)).mean()
+        pix = pixelate_where(raw, np.full(raw.shape[:2], 255, np.uint8)).astype(int)
         for x1, y1, x2, y2 in heads:
             box = (slice(max(0, int(y1)), int(y2) + 1), slice(max(0, int(x1)), int(x2) + 1))
-            if pub[box].size:
-                assert np.abs(pub[box] - raw[box].astype(int)).mean() > max(6.0, 3 * background), x
+            sharp = np.abs(raw[box].astype(int) - pix[box]).mean()
+            if pub[box].size and sharp > 8:
+                assert np.abs(pub[box] - pix[box]).mean() < 0.5 * sharp, x
+                checked += 1
+    assert checked >= 20
 
 
 def test_replay_withholds_demo_model_values_on_real_footage(clip, tmp_path) -> None:
