@@ -101,7 +101,9 @@ def test_every_page_renders_on_empty_city(app: AppTest, page: str) -> None:
     honest 'belum ada data' (or 'no active alerts') instead of invented values."""
     _open(app, page)
     assert app.title[0].value == translate(PAGES[page][1])
-    unknown = {f"0/{len(REG.cameras)}", str(len(REG.puskesmas))}  # all unknown, none on
+    # all unknown, none on: every camera, every puskesmas, every service office
+    unknown = {f"0/{len(REG.cameras)}", str(len(REG.puskesmas)),
+               str(len(REG.puskesmas) + len(REG.offices))}
     assert {v for v in _metrics(app).values()} <= {"0", "0,0", "-"} | unknown, _metrics(app)
     honest = [i.value for i in app.info] + [x.value for x in app.success] + [
         c.value for c in app.caption]
