@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_calls.py [--lines 5000000] [--days 1] [--lag-samples 20]
 
-1. truth: simulated days of the 112 centre (workers/sim/callcentre.py) written as queue_log
+1. truth: simulated days of the 112 centre (ambon_sim/callcentre.py) written as queue_log
    + Master.csv, read back through the calls pipeline; every figure against the truth.
 2. catch-up: a queue_log of ``--lines`` lines (~100 bytes each: 5 M lines ~ 500 MB, written
    under /tmp and deleted after) read once from the start; baseline in the same run: the
@@ -35,10 +35,10 @@ from ambon_core.call_figures import CallRules, percentile
 from ambon_core.db import make_engine, migrate, session_factory
 from ambon_core.redis_server import EmbeddedRedis
 from ambon_core.store import Store
+from ambon_sim.callcentre import simulate_day
 from workers.feeds import asterisk
 from workers.feeds.calls_ingest import CallsIngest, CallSource
 from workers.feeds.tail import follow
-from workers.sim.callcentre import simulate_day
 
 WIT = ZoneInfo("Asia/Jayapura")
 

@@ -3,7 +3,7 @@
     YOLO_OFFLINE=1 YOLO_CONFIG_DIR=data/runtime/ultralytics \
         nice .venv/bin/python bench/bench_cameras.py [--full] [--model PATH]
 
-Frames come from the simulator's scenes (``workers.sim.scenes``), rendered up front at
+Frames come from the simulator's scenes (``ambon_sim.scenes``), rendered up front at
 2 frames per visual second (the worker's analysis rate). Every configuration does the
 same per-frame work after detection+tracking (analytics, blurred snapshot every 4th frame,
 Redis write) and is timed with ``time.process_time`` (CPU seconds of all threads), so the
@@ -43,11 +43,11 @@ from ambon_core.domain import CameraState, CameraStatus  # noqa: E402
 from ambon_core.redis_server import EmbeddedRedis  # noqa: E402
 from ambon_core.registry import Camera  # noqa: E402
 from ambon_core.store import Store  # noqa: E402
+from ambon_sim.scenes import LINES, WIT, ZONES, make_scene  # noqa: E402
 from workers.camera.detector import CITY_CLASSES, Detections, Detector, MotionGate  # noqa: E402
 from workers.camera.geometry import Track  # noqa: E402
 from workers.camera.pipeline import CameraPipeline  # noqa: E402
 from workers.camera.privacy import snapshot_jpeg  # noqa: E402
-from workers.sim.scenes import LINES, WIT, ZONES, make_scene  # noqa: E402
 
 FPS = 2.0
 

@@ -28,9 +28,9 @@ from ambon_core.db import make_engine, migrate, session_factory
 from ambon_core.models import Base
 from ambon_core.redis_server import EmbeddedRedis
 from ambon_core.store import Store
+from ambon_sim import feed_world
 from workers.feeds import open311
 from workers.feeds.lifecycle import upsert_incidents
-from workers.sim import feed_world
 
 
 def document(n: int) -> bytes:

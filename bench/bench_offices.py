@@ -35,7 +35,7 @@ from ambon_core.registry import load_registry
 from ambon_core.service_offices import OfficeSite, office_day
 from ambon_core.service_status import Evidence, OfficeDay, needs_alert, office_status
 from ambon_core.settings import DATA_DIR
-from workers.sim.offices import WIT, OfficeWorld
+from ambon_sim.offices import WIT, OfficeWorld
 
 
 @dataclass

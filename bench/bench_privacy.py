@@ -3,7 +3,7 @@
     YOLO_OFFLINE=1 YOLO_CONFIG_DIR=data/runtime/ultralytics \\
         nice .venv/bin/python bench/bench_privacy.py [--frames 600] [--speed 1]
 
-The simulated scenes (``workers.sim.scenes``, in process, the simulator's own ground truth)
+The simulated scenes (``ambon_sim.scenes``, in process, the simulator's own ground truth)
 are rendered at the worker's cadence (one analysed frame per 0.5 s) and go through the
 worker's path: motion gate, detector, tracker (``CameraPipeline``), then the blur of a
 published snapshot (``PrivacyBlur.mask`` at 640x360). Rows:
@@ -42,13 +42,13 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from ambon_core.registry import Camera  # noqa: E402
+from ambon_sim import draw  # noqa: E402
+from ambon_sim.cameras import SimCamera, SimCity  # noqa: E402
+from ambon_sim.scenes import LINES, WIT, ZONES  # noqa: E402
 from workers.camera.detector import Detections, Detector, MotionGate  # noqa: E402
 from workers.camera.geometry import Track  # noqa: E402
 from workers.camera.pipeline import CameraPipeline  # noqa: E402
 from workers.camera.privacy import BlurConfig, PrivacyBlur, encode_jpeg  # noqa: E402
-from workers.sim import draw  # noqa: E402
-from workers.sim.cameras import SimCamera, SimCity  # noqa: E402
-from workers.sim.scenes import LINES, WIT, ZONES  # noqa: E402
 
 PERIOD_S = 0.5
 SCENES = [("cam-bp-traffic", "traffic", None), ("cam-bp-pkm", "puskesmas", "08:00"),

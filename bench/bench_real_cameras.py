@@ -5,7 +5,7 @@
 
 The camera simulator serves every registry camera over RTSP the way an IP camera does:
 a 1920x1080 main stream (~3 Mb/s) and a 640x360 sub-stream (~0.5 Mb/s), H.264, 20 fps, a
-key frame every 1.5 s, looped from a clip rendered once (``workers.sim.clips``; no
+key frame every 1.5 s, looped from a clip rendered once (``ambon_sim.clips``; no
 encoding at run time). Then, one after the other in the same run:
 
 * **ours**: the camera workers as the supervisor runs them (one process per core sharing
@@ -113,7 +113,7 @@ def wait_for(cond, timeout: float, what: str, step: float = 0.5) -> None:  # typ
 
 
 def start_sim(registry: Path, port: int, rtsp_port: int, clip_s: float) -> subprocess.Popen:
-    sim = subprocess.Popen([sys.executable, "-m", "workers.sim.cameras", "--registry", str(registry),
+    sim = subprocess.Popen([sys.executable, "-m", "ambon_sim.cameras", "--registry", str(registry),
                             "--port", str(port), "--rtsp-port", str(rtsp_port), "--speed", "60",
                             "--start", "08:00", "--rtsp-cameras", "all", "--clip-seconds", str(clip_s),
                             "--log-level", "WARNING"], cwd=ROOT)

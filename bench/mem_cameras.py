@@ -5,7 +5,7 @@
 
 Runs the worker's own ``CameraPipeline`` (tracker, analytics, minute aggregates), motion
 gate, batched ``Detector`` and blurred snapshot in-process, on frames rendered live by
-``workers.sim.scenes`` (``--per-kind`` cameras of each kind, 2 analysed frames per second,
+``ambon_sim.scenes`` (``--per-kind`` cameras of each kind, 2 analysed frames per second,
 sim speed 60 like the soak). ``--detector oracle`` feeds the sim's truth boxes instead
 of the model (same tracker churn, ~10x faster: long runs).
 
@@ -36,10 +36,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 import psutil  # noqa: E402
 from bench_cameras import bench_camera, oracle  # noqa: E402
 
+from ambon_sim.scenes import KINDS, WIT, make_scene  # noqa: E402
 from workers.camera.detector import Detector, MotionGate  # noqa: E402
 from workers.camera.pipeline import CameraPipeline, minute_row  # noqa: E402
 from workers.camera.privacy import snapshot_jpeg  # noqa: E402
-from workers.sim.scenes import KINDS, WIT, make_scene  # noqa: E402
 
 FPS = 2.0
 SPEED = 60.0
@@ -176,7 +176,7 @@ def main() -> int:
         for st in stats[:args.top]:
             tb = list(st.traceback)  # oldest frame first
             site = tb[-1]
-            ours = [f for f in tb if "/workers/camera/" in f.filename or "/workers/sim/" in f.filename]
+            ours = [f for f in tb if "/workers/camera/" in f.filename or "/ambon_sim/" in f.filename]
             via = f"  <- {_short(ours[-1])}" if ours and ours[-1] is not site else ""
             print(f"  {st.size_diff / 1024:+9.1f} KiB {st.count_diff:+7d} blocks  {_short(site)}{via}")
     return 0

@@ -4,7 +4,7 @@
         nice .venv/bin/python bench/score_pipeline.py --minutes 120 [--format onnx] \\
         [--transport http|rtsp]
 
-Starts ``workers.sim.cameras`` (speed 60: one sim minute per real second), takes the
+Starts ``ambon_sim.cameras`` (speed 60: one sim minute per real second), takes the
 reference photos the way an operator would (``python -m workers.camera.refs``): the
 empty site of each tps/market camera and the shut door of each puskesmas camera, from the
 sim's ``/cam/<id>/empty.jpg`` and ``door_closed.jpg`` (``--refs none`` scores without:
@@ -52,12 +52,12 @@ import httpx  # noqa: E402
 import numpy as np  # noqa: E402
 from bench_cameras import bench_camera, line_total, truth_crossings  # noqa: E402
 
+from ambon_sim.cameras import SimCity, parse_cameras, parse_start  # noqa: E402
+from ambon_sim.scenes import PILE, WIT  # noqa: E402
 from workers.camera.capture import Grabber  # noqa: E402
 from workers.camera.detector import Detector, MotionGate  # noqa: E402
 from workers.camera.pipeline import CameraPipeline, Rules, load_refs  # noqa: E402
 from workers.camera.refs import ensure_sim_refs  # noqa: E402
-from workers.sim.cameras import SimCity, parse_cameras, parse_start  # noqa: E402
-from workers.sim.scenes import PILE, WIT  # noqa: E402
 
 DEFAULT_CAMERAS = ["cam-sp-traffic-1:traffic", "cam-sp-traffic-2:traffic", "cam-sp-traffic-3:traffic",
                    "cam-sp-pkm-1:puskesmas:08:00", "cam-sp-tps-1:tps", "cam-sp-market-1:market"]
@@ -88,7 +88,7 @@ def fetch_rtsp(client: httpx.Client, base: str, grabber: Grabber) -> tuple[np.nd
 
 
 def union_fill(scene) -> float:  # type: ignore[no-untyped-def]
-    """Pile fill as ``workers/sim/README.md`` defines it: garbage area inside ``tumpukan``
+    """Pile fill as ``ambon_sim/README.md`` defines it: garbage area inside ``tumpukan``
     / zone area, overlapping lumps counted once. The truth's ``pile_fill`` draws all lumps
     in ONE ``cv2.fillPoly`` call, whose even-odd rule leaves the overlaps of two lumps
     empty: it reads 25-35 % below the garbage actually in view (reported to the sim's owner)."""
@@ -146,7 +146,7 @@ def main() -> int:
     base = f"http://127.0.0.1:{port}"
     rtsp_port = free_port()
     rtsp = ["--rtsp-cameras", "all", "--rtsp-port", str(rtsp_port)] if args.transport == "rtsp" else []
-    server = subprocess.Popen([sys.executable, "-m", "workers.sim.cameras", "--port", str(port), "--speed",
+    server = subprocess.Popen([sys.executable, "-m", "ambon_sim.cameras", "--port", str(port), "--speed",
                                str(args.speed), "--seed", str(args.seed), "--start", start.isoformat(),
                                "--log-level", "WARNING", *rtsp, "--cameras", *args.cameras], cwd=ROOT)
     grabbers: dict[str, Grabber] = {}

@@ -27,8 +27,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from workers.sim.agents import CLASSES  # noqa: E402
-from workers.sim.scenes import WIT, make_scene  # noqa: E402
+from ambon_sim.agents import CLASSES  # noqa: E402
+from ambon_sim.scenes import WIT, make_scene  # noqa: E402
 
 MIN_VISIBLE = 0.35
 

@@ -281,7 +281,7 @@ def main() -> int:
            "LOG_LEVEL": "WARNING", "YOLO_OFFLINE": "1",
            "YOLO_CONFIG_DIR": str(DATA_DIR / "runtime" / "ultralytics")}
     log = (tmp / "processes.log").open("w")
-    sim = subprocess.Popen([sys.executable, "-m", "workers.sim.cameras", "--port", str(cam_port),
+    sim = subprocess.Popen([sys.executable, "-m", "ambon_sim.cameras", "--port", str(cam_port),
                             "--rtsp-port", str(rtsp_port), "--registry", env["REGISTRY_PATH"],
                             "--log-level", "WARNING"],
                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

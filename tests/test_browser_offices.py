@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 from ambon_core.registry import load_registry
 from ambon_core.settings import Settings
 from ambon_core.store import Store
+from ambon_sim import feed_world
+from ambon_sim.offices import office_world
 from tests.test_browser import _no_exception, _open, _shot, browser, pytestmark, server  # noqa: F401
 from workers.feeds.config import FeedConfig
 from workers.feeds.ingest import ingest
-from workers.sim import feed_world
-from workers.sim.offices import office_world
 from workers.site_status import SiteStatusWorker
 
 MONDAY_0820 = datetime(2026, 11, 23, 8, 20, tzinfo=ZoneInfo("Asia/Jayapura"))

@@ -9,10 +9,10 @@ import pytest
 from ambon_core.call_figures import CallRules
 from ambon_core.db import session_factory
 from ambon_core.store import Store
+from ambon_sim.callcentre import WIT, simulate_day
 from tests.test_browser import _no_exception, _open, browser, server  # noqa: F401
 from tests.test_pages import seed
 from workers.feeds.calls_ingest import CallsIngest, CallSource
-from workers.sim.callcentre import WIT, simulate_day
 
 pytestmark = pytest.mark.browser
 

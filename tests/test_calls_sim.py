@@ -10,8 +10,8 @@ import pytest
 
 from ambon_core.call_figures import CallRules, percentile
 from ambon_core.db import session_factory
+from ambon_sim.callcentre import simulate_day
 from workers.feeds.calls_ingest import CallsIngest, CallSource
-from workers.sim.callcentre import simulate_day
 
 WIT = ZoneInfo("Asia/Jayapura")
 
@@ -65,7 +65,7 @@ def test_the_simulated_city_writes_the_112_files_and_the_worker_reads_them(
 
     folder = tmp_path / "callcentre"
     env = {**os.environ, "SIM_ENABLED": "true"}
-    sim = subprocess.Popen([sys.executable, "-m", "workers.sim.feeds", "--port", "0",
+    sim = subprocess.Popen([sys.executable, "-m", "ambon_sim.feeds", "--port", "0",
                             "--calls-dir", str(folder), "--speed", "1",
                             "--start", "2026-12-01T21:00:00"], cwd=ROOT, env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -89,7 +89,7 @@ def test_the_simulated_city_writes_the_112_files_and_the_worker_reads_them(
 
 
 def test_the_centre_is_busier_while_the_city_is_under_a_weather_warning():
-    from workers.sim import feed_world
+    from ambon_sim import feed_world
 
     start = datetime(2026, 12, 1, tzinfo=WIT)
     storms = feed_world.cap_windows(7, start - timedelta(days=1), start, start + timedelta(days=1))

@@ -8,12 +8,12 @@ import cv2
 import numpy as np
 import pytest
 
+from ambon_sim.cameras import SimCamera, SimCity
+from ambon_sim.scenes import PILE, WIT
 from workers.camera import analytics as an
 from workers.camera.detector import CITY_CLASSES, PERSON, Detections, Detector, _suppress_nested
 from workers.camera.geometry import Track, ZoneGeom
 from workers.camera.refs import RefusedReference, capture, ref_path, sim_ref_url
-from workers.sim.cameras import SimCamera, SimCity
-from workers.sim.scenes import PILE, WIT
 
 CAR = CITY_CLASSES.index("car")
 
@@ -139,7 +139,7 @@ def test_sim_installer_writes_references_and_the_worker_picks_them_up_from_disk(
         worker.run_once()  # takes cam-t; the simulator is not there yet
         held = worker.held["cam-t"]
         assert "empty" not in held.pipeline.refs
-        sim = subprocess.Popen([sys.executable, "-m", "workers.sim.cameras", "--port", str(port),
+        sim = subprocess.Popen([sys.executable, "-m", "ambon_sim.cameras", "--port", str(port),
                                 "--cameras", "cam-t:tps", "cam-p:puskesmas:08:00",
                                 "--refs-dir", str(refs), "--log-level", "WARNING"], cwd=ROOT)
         wait_for(lambda: ref_path("cam-p", "door_closed", refs).exists(), 60, 0.2)

@@ -16,9 +16,9 @@ import pytest
 import yaml
 
 from ambon_core.settings import ROOT
+from ambon_sim.cameras import SimCamera, SimCity
+from ambon_sim.scenes import WIT, ZONES
 from workers.camera.privacy import pixelate_where
-from workers.sim.cameras import SimCamera, SimCity
-from workers.sim.scenes import WIT, ZONES
 
 FPS = 4
 
@@ -37,7 +37,7 @@ def sim_clip(path: Path, kind: str, seconds: float, start: str = "09:00") -> lis
         heads = []
         for a in scene.agents.values():
             if a.cls == "person":
-                s, h = a.scale, 40 * a.scale  # the head as workers/sim/draw.py draws it
+                s, h = a.scale, 40 * a.scale  # the head as ambon_sim/draw.py draws it
                 heads.append((a.x - 4.2 * s, a.y - 0.92 * h - 4.2 * s,
                               a.x + 4.2 * s, a.y - 0.87 * h + 3.6 * s))
         writer.write(image)

@@ -33,7 +33,7 @@ class _Base:
 def run_sim(*args: str) -> Iterator[str]:
     """The camera simulator in its own process with ``args``; yields its base URL."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "workers.sim.cameras", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "ambon_sim.cameras", "--port", str(port),
                              "--log-level", "WARNING", *args], cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
 

@@ -33,7 +33,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def sim() -> Iterator[str]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "workers.sim.feeds", "--port", str(port), "--speed", "60",
+    proc = subprocess.Popen([sys.executable, "-m", "ambon_sim.feeds", "--port", str(port), "--speed", "60",
                              "--seed", "7", "--log-level", "WARNING"], cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 15

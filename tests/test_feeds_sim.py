@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from ambon_core.registry import load_registry
+from ambon_sim.feed_world import WIT
+from ambon_sim.feeds import FeedSim
 from workers.feeds import bmkg, open311
-from workers.sim.feed_world import WIT
-from workers.sim.feeds import FeedSim
 
 
 def sim() -> FeedSim:

@@ -1,4 +1,4 @@
-"""RTSP cameras: the simulator publishes H.264 over RTSP (workers.sim.rtsp, Debian's ffmpeg)
+"""RTSP cameras: the simulator publishes H.264 over RTSP (ambon_sim.rtsp, Debian's ffmpeg)
 and the camera worker reads it with OpenCV's FFmpeg backend, as it will read the city's
 IP cameras. A hung stream must not block ``read()`` forever, a stopped one must go
 "no signal" within 10 s, and both must come back by themselves.
@@ -16,11 +16,11 @@ import httpx
 import pytest
 
 from ambon_core.domain import CameraStatus
+from ambon_sim.rtsp import _path_of, _stream_path, ffmpeg_binary, starts_key_frame
 from tests.test_camera_worker import make_worker
 from tests.test_faults_cameras import fault, run_sim, turn_worker_until
 from tests.test_faults_redis import free_port, wait_for
 from workers.camera.capture import CaptureConfig, Grabber
-from workers.sim.rtsp import _path_of, _stream_path, ffmpeg_binary, starts_key_frame
 
 # Without ffmpeg the simulator cannot encode; `make test` installs it, so CI must have it.
 needs_ffmpeg = pytest.mark.skipif(ffmpeg_binary() is None and not os.environ.get("CI"),
@@ -161,7 +161,7 @@ def test_relay_answers_bad_requests_and_keeps_serving(rtsp_sim) -> None:
 
 
 def test_sample_registry_has_rtsp_cameras() -> None:
-    from workers.sim.cameras import load_registry_cameras
+    from ambon_sim.cameras import load_registry_cameras
 
     cams = load_registry_cameras()
     assert len(cams) == 37
@@ -175,7 +175,7 @@ def test_simulator_refuses_bad_rtsp_options_in_one_sentence() -> None:
     from ambon_core.settings import ROOT
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "workers.sim.cameras", "--port", str(free_port()),
+        return subprocess.run([sys.executable, "-m", "ambon_sim.cameras", "--port", str(free_port()),
                                "--cameras", "cam-r:traffic", "--log-level", "WARNING", *args],
                               cwd=ROOT, capture_output=True, text=True, timeout=120)
 
@@ -196,7 +196,7 @@ def test_without_ffmpeg_the_rtsp_cameras_have_no_signal_and_the_log_says_why(tmp
     from ambon_core.settings import ROOT
 
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "workers.sim.cameras", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "ambon_sim.cameras", "--port", str(port),
                              "--cameras", "cam-r:traffic", "--rtsp-cameras", "all",
                              "--rtsp-port", str(free_port())], cwd=ROOT, stderr=subprocess.PIPE,
                             text=True, env={**os.environ, "AMBON_FFMPEG": str(tmp_path / "ffmpeg")})
@@ -231,7 +231,7 @@ def _reassemble(packets: list[bytes], codec: str) -> bytes:
 @pytest.mark.parametrize("codec,nal", [("h264", bytes([0x65]) + bytes(range(256)) * 20),
                                        ("hevc", bytes([0x26, 0x01]) + bytes(range(256)) * 20)])
 def test_rtp_fragments_reassemble_to_the_nal(codec: str, nal: bytes) -> None:
-    from workers.sim.rtp import MTU_PAYLOAD, is_key, payloads, split_nals
+    from ambon_sim.rtp import MTU_PAYLOAD, is_key, payloads, split_nals
 
     parts = payloads(nal, codec)
     assert len(parts) > 1 and all(len(p) <= MTU_PAYLOAD for p in parts)
@@ -241,7 +241,7 @@ def test_rtp_fragments_reassemble_to_the_nal(codec: str, nal: bytes) -> None:
 
 
 def test_looped_clip_truth_counts_only_grow() -> None:
-    from workers.sim.clips import Clip, ClipSpec, looped_truth
+    from ambon_sim.clips import Clip, ClipSpec, looped_truth
 
     frames = [{"counts": {"garis": {"in": {"car": n}}}, "step": n} for n in (0, 1, 3)]
     clip = Clip(ClipSpec("cam-x", "traffic", 7, "2026-01-01T08:00:00+09:00", 60.0), [], [], frames, {})

@@ -16,7 +16,7 @@ import httpx
 import numpy as np
 import pytest
 
-from workers.sim.scenes import (
+from ambon_sim.scenes import (
     LINE_X,
     WIT,
     ZONES,
@@ -183,7 +183,7 @@ def server() -> Iterator[str]:
     port = _free_port()
     env = dict(os.environ, YOLO_OFFLINE="1", PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "workers.sim.cameras", "--port", str(port), "--speed", "60",
+        [sys.executable, "-m", "ambon_sim.cameras", "--port", str(port), "--speed", "60",
          "--seed", "7", "--start", "2026-03-03T07:30", "--cameras",
          "cam-t:traffic,cam-p:puskesmas:08:00,cam-g:tps,cam-f:traffic"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -339,7 +339,7 @@ def test_fault_rejects_unknown_mode(server: str) -> None:
 def test_camera_list_from_cli_and_registry() -> None:
     from types import SimpleNamespace as NS
 
-    from workers.sim.cameras import cameras_from_registry, parse_cameras
+    from ambon_sim.cameras import cameras_from_registry, parse_cameras
 
     cams = parse_cameras("cam-a:traffic, cam-b:puskesmas:07:30 cam-c:market")
     assert [(c.id, c.kind, c.opening_time) for c in cams] == [
@@ -365,7 +365,7 @@ def test_camera_list_from_cli_and_registry() -> None:
 
 
 def test_project_registry_has_sim_cameras() -> None:
-    from workers.sim.cameras import load_registry_cameras
+    from ambon_sim.cameras import load_registry_cameras
 
     cams = load_registry_cameras()
     assert {c.kind for c in cams} == {"traffic", "puskesmas", "tps", "market"}

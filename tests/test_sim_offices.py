@@ -15,10 +15,10 @@ from ambon_core.calendar import load_calendar
 from ambon_core.domain import OfficeStatus as S
 from ambon_core.registry import load_registry
 from ambon_core.settings import DATA_DIR
+from ambon_sim.feeds import FeedSim, serve
+from ambon_sim.offices import DECREE, OfficeWorld
 from workers.feeds.config import FeedConfig
 from workers.feeds.ingest import parse_feed
-from workers.sim.feeds import FeedSim, serve
-from workers.sim.offices import DECREE, OfficeWorld
 
 WIT = ZoneInfo("Asia/Jayapura")
 REG = load_registry()

@@ -51,17 +51,17 @@ def child_specs(settings: Settings, registry: Registry, *, only: set[str] | None
     """The children of one supervisor run, in start order (simulators before readers)."""
     py = sys.executable
     specs: list[ChildSpec] = []
-    sim_cams = importlib.util.find_spec("workers.sim.cameras") is not None
+    sim_cams = importlib.util.find_spec("ambon_sim.cameras") is not None
     if settings.sim_enabled and sim_cams and _uses_simulator(
             registry, settings.sim_camera_port, settings.sim_rtsp_port):
         specs.append(ChildSpec("sim-cameras", [
-            py, "-m", "workers.sim.cameras", "--host", "127.0.0.1",
+            py, "-m", "ambon_sim.cameras", "--host", "127.0.0.1",
             "--port", str(settings.sim_camera_port), "--rtsp-port", str(settings.sim_rtsp_port),
             "--speed", str(settings.sim_speed), "--refs-dir", str(camera_settings().ref_dir),
             "--seed", str(settings.sim_seed)], beats_itself=False))
-    if settings.sim_enabled and importlib.util.find_spec("workers.sim.feeds") is not None:
+    if settings.sim_enabled and importlib.util.find_spec("ambon_sim.feeds") is not None:
         specs.append(ChildSpec("sim-feeds", [
-            py, "-m", "workers.sim.feeds", "--host", "127.0.0.1",
+            py, "-m", "ambon_sim.feeds", "--host", "127.0.0.1",
             "--port", str(settings.sim_feed_port), "--speed", str(settings.sim_speed),
             "--seed", str(settings.sim_seed)], beats_itself=False))
     for name in LOOP_WORKERS:

@@ -9,7 +9,7 @@ MJPEG, snapshot URL, file), grabbed by the worker's own capture code. For a simu
 camera (a source containing ``/cam/<id>/``) the reference is the simulator's
 ``/cam/<id>/<name>.jpg`` (the same view with no people, vehicles or garbage; and the door
 shut); under the simulated city the simulator writes them at its start
-(``workers.sim.installer``). The worker reads the references when it takes the camera and
+(``ambon_sim.installer``). The worker reads the references when it takes the camera and
 when they change on disk (``CAMERA_REF_DIR``).
 
 A reference is a frame kept on disk, so it is checked first: four frames 0.5 s apart

@@ -33,7 +33,7 @@ def sources_from(settings: Settings) -> list[CallSource]:
     """The files to follow: the configured ones, else the simulator's when the sim runs."""
     queue_log, cdr = settings.calls_queue_log, settings.calls_cdr_csv
     if queue_log is None and cdr is None and settings.sim_enabled:
-        from workers.sim.callcentre import SIM_CALLS_DIR  # the simulated city's 112 centre
+        from ambon_sim.callcentre import SIM_CALLS_DIR  # the simulated city's 112 centre
 
         queue_log, cdr = SIM_CALLS_DIR / "queue_log", SIM_CALLS_DIR / "Master.csv"
     return ([CallSource("asterisk-queue-log", queue_log, "queue_log")] if queue_log else []) + \

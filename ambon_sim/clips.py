@@ -6,7 +6,7 @@ is rendered once (``seconds`` visual seconds at ``fps``), encoded by Debian's ``
 into two Annex B streams like a camera's two profiles -- the main stream (1920x1080,
 ~3 Mb/s) and the sub-stream (640x360, ~0.5 Mb/s), no B-frames, a key frame every
 ``gop`` frames -- and kept under ``data/runtime/sim_clips/<camera>-<hash>/`` with the
-truth of every frame (``truth.json``). The RTSP player (``workers.sim.rtsp``) then loops
+truth of every frame (``truth.json``). The RTSP player (``ambon_sim.rtsp``) then loops
 it with stream copy: at run time the packets are only cut and stamped.
 
 The scenes step at 10 Hz (``scenes.STEP_VIS``): at 20 fps each step is shown for two frames.
@@ -27,8 +27,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from workers.sim.rtp import AccessUnit, access_units
-from workers.sim.scenes import make_scene
+from ambon_sim.rtp import AccessUnit, access_units
+from ambon_sim.scenes import make_scene
 
 LOG = logging.getLogger("sim.clips")
 CLIP_VERSION = 1  # bump when the rendering changes: old caches are then ignored

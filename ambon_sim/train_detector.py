@@ -3,7 +3,7 @@
 Usage (from the repo root, offline)::
 
     YOLO_OFFLINE=1 YOLO_CONFIG_DIR=data/runtime/ultralytics \
-        nice -n 10 .venv/bin/python -m workers.sim.train_detector --epochs 30
+        nice -n 10 .venv/bin/python -m ambon_sim.train_detector --epochs 30
 
 Writes ``data/sim_dataset/`` (gitignored), ``data/models/ambon-sim-yolo11n.pt`` and
 ``data/models/MODEL_CARD.md``. Trains ``yolo11n.yaml`` from scratch: no pretrained
@@ -25,8 +25,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from workers.sim.agents import CLASSES
-from workers.sim.scenes import WIT, make_scene
+from ambon_sim.agents import CLASSES
+from ambon_sim.scenes import WIT, make_scene
 
 LOG = logging.getLogger("train_detector")
 ROOT = Path(__file__).resolve().parents[2]
@@ -147,7 +147,7 @@ def model_card(args: argparse.Namespace, stats: dict[str, Any], minutes: float) 
     return f"""# ambon-sim-yolo11n — demo detector for the simulated city
 
 **For the simulation only.** It has only ever seen OpenCV-drawn frames from
-`workers/sim/scenes.py`; on real CCTV it is useless. Production uses `yolo11n.pt`
+`ambon_sim/scenes.py`; on real CCTV it is useless. Production uses `yolo11n.pt`
 (COCO) or a model fine-tuned on Ambon footage (set `MODEL_PATH`).
 
 - Architecture: YOLO11n (`yolo11n.yaml`), trained **from scratch** (`pretrained=False`),
@@ -155,7 +155,7 @@ def model_card(args: argparse.Namespace, stats: dict[str, Any], minutes: float) 
 - Classes (index order): {', '.join(CLASSES)} (COCO-like names; `bus` = angkot minibus,
   `garbage` = a pile or a dumped bag).
 - Data: {args.train} train + {args.val} held-out val frames, 640x360, rendered by
-  `workers/sim/train_detector.py` (seeds {args.seed} / {args.seed + 1}; kinds traffic 50%,
+  `ambon_sim/train_detector.py` (seeds {args.seed} / {args.seed + 1}; kinds traffic 50%,
   puskesmas 20%, tps 15%, market 15%; day and night). Val scenes are separate scenes
   (different seeds), not frames of the training scenes.
 - Training: {args.epochs} epochs, imgsz {args.imgsz}, batch {args.batch}, amp=False,
@@ -164,7 +164,7 @@ def model_card(args: argparse.Namespace, stats: dict[str, Any], minutes: float) 
 
 ```
 YOLO_OFFLINE=1 YOLO_CONFIG_DIR=data/runtime/ultralytics nice -n 10 \\
-  .venv/bin/python -m workers.sim.train_detector --train {args.train} --val {args.val} \\
+  .venv/bin/python -m ambon_sim.train_detector --train {args.train} --val {args.val} \\
   --epochs {args.epochs} --imgsz {args.imgsz} --batch {args.batch} --seed {args.seed}
 ```
 

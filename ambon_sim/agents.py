@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from workers.sim import draw
+from ambon_sim import draw
 
 CLASSES: tuple[str, ...] = ("person", "car", "motorcycle", "bus", "truck", "garbage")
 VEHICLES = frozenset({"car", "motorcycle", "bus", "truck"})

@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 import cv2
 import numpy as np
 
-from workers.sim import draw
-from workers.sim.agents import VEHICLES, Agent, clip_box, new_person, new_vehicle
+from ambon_sim import draw
+from ambon_sim.agents import VEHICLES, Agent, clip_box, new_person, new_vehicle
 
 WIT = ZoneInfo("Asia/Jayapura")
 STEP_VIS = 0.1

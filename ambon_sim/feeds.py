@@ -1,11 +1,11 @@
 """Simulated OPD / national feeds over HTTP, evolving with sim time, with fault injection.
 
-    python -m workers.sim.feeds --host 127.0.0.1 --port 8601 --speed 60 --seed 7 [--start now]
+    python -m ambon_sim.feeds --host 127.0.0.1 --port 8601 --speed 60 --seed 7 [--start now]
 
 Paths: /open311/requests.json|.xml, /bmkg/autogempa.json|.xml, /bmkg/gempadirasakan.json|.xml,
 /bmkg/cap/warnings.xml,
 /fhir/Location, /fhir/HealthcareService, /asn/attendance.json, /asn/kehadiran.json
-(every service office's ASN check-ins, workers.sim.offices), /dlh/trips.csv,
+(every service office's ASN check-ins, ambon_sim.offices), /dlh/trips.csv,
 GET /health, GET /sim/time. ETag + Last-Modified on every document (304 on a match).
 
 Faults: ``POST /fault/<feed>?mode=500|hang|truncated|wrongtypes|huge|duplicates|html|none``
@@ -26,7 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from workers.sim import feed_world as world
+from ambon_sim import feed_world as world
 
 LOG = logging.getLogger("sim.feeds")
 FEEDS = ("open311", "bmkg", "cap", "fhir", "attendance", "dlh")
@@ -102,7 +102,7 @@ class FeedSim:
         """The simulated service offices (built on first use: calendar and roster files)."""
         with self.lock:
             if self._offices is None:
-                from workers.sim.offices import office_world
+                from ambon_sim.offices import office_world
 
                 self._offices = office_world(self.registry, self.seed)
             return self._offices
@@ -218,7 +218,7 @@ def serve(sim: FeedSim, host: str, port: int) -> ThreadingHTTPServer:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m workers.sim.feeds", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m ambon_sim.feeds", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8601)
@@ -241,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     sim = FeedSim(registry, args.seed, args.speed, start)
     server = serve(sim, args.host, args.port)
     if args.calls_dir != "none":
-        from workers.sim.callcentre import SIM_CALLS_DIR, CallCentreWriter
+        from ambon_sim.callcentre import SIM_CALLS_DIR, CallCentreWriter
 
         def storms(day):  # the simulated BMKG warnings: floods bring the calls
             start = datetime.combine(day, datetime.min.time(), world.WIT)

@@ -2,7 +2,7 @@
 
 Run::
 
-    python -m workers.sim.cameras --host 127.0.0.1 --port 8600 --speed 60 --seed 7 \
+    python -m ambon_sim.cameras --host 127.0.0.1 --port 8600 --speed 60 --seed 7 \
         [--start 06:30] [--cameras cam-a:traffic,cam-b:puskesmas:08:00 ...] [--registry PATH] \
         [--rtsp-port 8554] [--rtsp-cameras cam-a,cam-b | all]
 
@@ -10,7 +10,7 @@ Without ``--cameras`` the camera list comes from the site registry
 (``ambon_core.registry.load_registry``): every camera whose ``source`` is an http URL
 containing ``/cam/<id>/`` or an ``rtsp://`` URL ending in ``/cam/<id>``; the latter are
 published over RTSP on ``--rtsp-port`` like an IP camera: a 1920x1080 main stream and a
-640x360 sub-stream (``/sub``), looped from a clip rendered once (``workers.sim.clips``).
+640x360 sub-stream (``/sub``), looped from a clip rendered once (``ambon_sim.clips``).
 
 Endpoints (``<id>`` is a camera id):
 
@@ -49,9 +49,9 @@ from urllib.parse import parse_qs, urlparse
 import cv2
 import numpy as np
 
-from workers.sim.clips import Clip, ClipSpec, load
-from workers.sim.rtsp import ClipPlayer, RtspRelay, ffmpeg_binary
-from workers.sim.scenes import KINDS, WIT, DoorSchedule, PileSchedule, Scene, hhmm, make_scene
+from ambon_sim.clips import Clip, ClipSpec, load
+from ambon_sim.rtsp import ClipPlayer, RtspRelay, ffmpeg_binary
+from ambon_sim.scenes import KINDS, WIT, DoorSchedule, PileSchedule, Scene, hhmm, make_scene
 
 LOG = logging.getLogger("sim.cameras")
 FAULT_MODES = ("none", "stop", "hang", "corrupt", "resize", "hevc", "nokey")
@@ -432,7 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="length of each RTSP camera's looped clip (visual seconds)")
     p.add_argument("--log-level", default="INFO")
     p.add_argument("--refs-dir", default=None,
-                   help="write missing reference photos here at start (workers.sim.installer)")
+                   help="write missing reference photos here at start (ambon_sim.installer)")
     return p
 
 
@@ -448,7 +448,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("no sim cameras: pass --cameras or add http sim sources to the registry")
     city = SimCity(cameras, args.seed, args.speed, parse_start(args.start))
     if args.refs_dir:
-        from workers.sim.installer import install_references
+        from ambon_sim.installer import install_references
 
         install_references(city, Path(args.refs_dir))
     clock = threading.Thread(target=city.run_clock, name="sim-clock", daemon=True)

@@ -2,7 +2,7 @@
 
 A real site's references are a person's job (``python -m workers.camera.refs``). For the
 simulated city the simulator itself writes them, at start, for every camera that lacks
-them (``python -m workers.sim.cameras --refs-dir DIR``): ``empty`` for every camera (the
+them (``python -m ambon_sim.cameras --refs-dir DIR``): ``empty`` for every camera (the
 background the privacy blur starts from, and the empty pile of tps/market cameras) and
 ``door_closed`` for puskesmas cameras. The camera worker reads them from disk and picks
 up references that appear later; it never asks the simulator for them.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from workers.sim.cameras import SimCity
+from ambon_sim.cameras import SimCity
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """H.264 / H.265 elementary streams cut into RTP packets (RFC 6184, RFC 7798) and their SDP.
 
-The simulator's cameras play clips that were encoded once (``workers.sim.clips``); at
+The simulator's cameras play clips that were encoded once (``ambon_sim.clips``); at
 run time the encoded access units are only cut into RTP payloads and stamped, never
 re-encoded, the way an IP camera's firmware sends what its encoder already made.
 Input is Annex B (start codes), one slice per picture (what ``-threads 1`` encoders write).

@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from workers.sim.clips import Clip, looped_truth
-from workers.sim.rtp import CLOCK_HZ, AccessUnit, au_payloads, rtp_packet, sdp
+from ambon_sim.clips import Clip, looped_truth
+from ambon_sim.rtp import CLOCK_HZ, AccessUnit, au_payloads, rtp_packet, sdp
 
 LOG = logging.getLogger("sim.rtsp")
 GOP_CACHE_BYTES = 4_000_000  # per path; a 640x360 GOP of 2 s is ~100 kB

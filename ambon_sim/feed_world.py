@@ -306,13 +306,13 @@ def door_plans(registry: Any, seed: int, day: date) -> dict[str, tuple[str, date
     """Per puskesmas: (plan status, actual opening time) of ``day``.
 
     Puskesmas watched by a sim camera follow that camera's seeded door plan
-    (``workers.sim.scenes.PuskesmasScene.plan``) so a door kept shut on camera has no
+    (``ambon_sim.scenes.PuskesmasScene.plan``) so a door kept shut on camera has no
     check-ins either; the others get their own seeded plan with the same odds.
     """
     plans: dict[str, tuple[str, datetime | None]] = {}
     try:
-        from workers.sim.cameras import cameras_from_registry
-        from workers.sim.scenes import make_scene
+        from ambon_sim.cameras import cameras_from_registry
+        from ambon_sim.scenes import make_scene
 
         for cam in cameras_from_registry(registry):
             site = registry.camera(cam.id).site
