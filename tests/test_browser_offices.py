@@ -14,7 +14,7 @@ from ambon_core.store import Store
 from ambon_sim import feed_world
 from ambon_sim.offices import office_world
 from tests.test_browser import _no_exception, _open, _shot, browser, pytestmark, server  # noqa: F401
-from workers.feeds.config import FeedConfig
+from workers.feeds.config import make_feed
 from workers.feeds.ingest import ingest
 from workers.site_status import SiteStatusWorker
 
@@ -26,11 +26,11 @@ def fill_from_simulator(settings: Settings, store: Store, session) -> None:
     reg = load_registry(settings.registry_path)
     doc = office_world(reg, seed=7).kehadiran(MONDAY_0820)
 
-    ingest(FeedConfig(name="absensi-kantor", url="file:///dev/null", format="kehadiran-json"),
+    ingest(make_feed(name="absensi-kantor", url="file:///dev/null", format="kehadiran-json"),
            json.dumps(doc).encode(), store=store, session=session, registry=reg,
            now=MONDAY_0820.astimezone(UTC))
     pkm = feed_world.checkins(reg, 7, MONDAY_0820)  # the puskesmas' own export
-    ingest(FeedConfig(name="absensi-asn", url="file:///dev/null", format="attendance-json"),
+    ingest(make_feed(name="absensi-asn", url="file:///dev/null", format="attendance-json"),
            json.dumps(pkm).encode(), store=store, session=session, registry=reg,
            now=MONDAY_0820.astimezone(UTC))
     worker = SiteStatusWorker(settings, reg)

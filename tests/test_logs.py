@@ -19,7 +19,7 @@ import pytest
 from ambon_core import logs
 from ambon_core.settings import ROOT
 from tests.test_camera_capture import MjpegServer, grab, wait_for
-from workers.feeds.config import FeedConfig
+from workers.feeds.config import make_feed
 from workers.feeds.poller import FetchError, fetch
 
 SECRET = "s3cret-Pa55word"
@@ -81,7 +81,7 @@ def test_snapshot_camera_with_credentials(loud_log: io.StringIO) -> None:
 
 
 def test_feed_with_credentials_and_its_traceback(loud_log: io.StringIO, failing_feed: str) -> None:
-    feed = FeedConfig(name="absensi", url=failing_feed.replace("http://", f"http://asn:{SECRET}@")
+    feed = make_feed(name="absensi", url=failing_feed.replace("http://", f"http://asn:{SECRET}@")
                       + f"/export.json?api_key={SECRET}", format="attendance-json", retries=2,
                       timeout_s=2)
     with httpx.Client() as client, pytest.raises(FetchError):

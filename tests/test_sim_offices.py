@@ -17,8 +17,8 @@ from ambon_core.registry import load_registry
 from ambon_core.settings import DATA_DIR
 from ambon_sim.feeds import FeedSim, serve
 from ambon_sim.offices import DECREE, OfficeWorld
-from workers.feeds.config import FeedConfig
-from workers.feeds.ingest import parse_feed
+from workers.feeds.config import make_feed
+from workers.feeds.ingest import context
 
 WIT = ZoneInfo("Asia/Jayapura")
 REG = load_registry()
@@ -77,8 +77,8 @@ def test_the_simulated_asn_export_is_read_by_the_real_parser() -> None:
         body = httpx.get(url, timeout=5).raise_for_status().content
     finally:
         server.shutdown()
-    feed = FeedConfig(name="absensi-kantor", url=url, format="kehadiran-json")
-    result = parse_feed(feed, body, REG, start)
+    feed = make_feed(name="absensi-kantor", url=url, format="kehadiran-json")
+    result = feed.parse(body, context(None, None, REG, start))  # parse is pure: no store
     assert not result.rejects
     att = {a.office_id: a for a in result.records}
     assert set(att) >= {o.id for o in REG.offices}
