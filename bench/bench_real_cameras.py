@@ -342,7 +342,8 @@ def print_table(r: dict) -> None:
           f"RSS {o['rss_mb']} MB / PSS {o['pss_mb']} MB"
           + (f", naive RSS {n['rss_mb']} MB" if "rss_mb" in n else ""))
     print(f"analysis {o['analysis_ms_per_frame']} CPU-ms per analysed frame; at the target rates "
-          f"(traffic, puskesmas 2; tps, market 0.5 fps) decode + rest + analysis = {o['cores_at_target']} cores")
+          "(traffic, puskesmas 2; tps, market 0.5 fps) decode + rest + analysis = "
+          f"{o['cores_at_target']} cores")
     if o.get("overload"):
         ov = o["overload"]
         print(f"CPU hog ({ov['hogs']} busy processes; {ov['ok_at_start']} cameras ok when it began): "
