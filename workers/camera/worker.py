@@ -28,9 +28,10 @@ from ambon_core.registry import Camera
 from ambon_core.settings import camera_settings, get_camera_streams
 from ambon_core.spool import history_op
 from workers.base import LoopWorker
+from workers.camera import load_watch
 from workers.camera.capture import Grabber, mask_url
 from workers.camera.detector import Detector, ModelError, MotionGate
-from workers.camera.overload import LoadMonitor, overload_cause, shed_factor, thread_cpu
+from workers.camera.overload import LoadMonitor, thread_cpu
 from workers.camera.pipeline import CameraPipeline, Rules, load_refs, minute_row
 from workers.camera.privacy import BlurConfig, PrivacyBlur, encode_jpeg
 from workers.camera.refs import is_simulator_source, ref_path
@@ -245,45 +246,15 @@ class CameraWorker(LoopWorker):
             h.pending_wall = frames[h.camera.id].wall
             self.analysed_frames += 1
 
-    # ---- overload and shedding ----------------------------------------------------------
+    # ---- overload and shedding (workers/camera/load_watch.py) ----------------------------
     def target_fps(self, h: Held, shed: bool = True) -> float:
-        """The camera's analysed rate wanted: its kind's cadence (after shedding unless
-        ``shed`` is False), and no more than its key frames when it decodes only those."""
-        kind = h.camera.kind.value
-        want = self.streams.target_fps(kind) * (shed_factor(self.load.level, kind) if shed else 1.0)
-        if h.grabber.keyframes_only and (keys := h.grabber.keyframe_fps()) > 0:
-            want = min(want, keys)
-        return want
+        return load_watch.target_fps(self, h, shed)
 
     def watch_load(self, now: float, busy_s: float) -> None:
-        """Per camera: overloaded or not, and why; for the process: the shed level."""
-        self.load.record_turn(now, busy_s, self.period_s)
-        wait = self.load.cpu_wait_share(now)
-        window = self.streams.overload_window_s
-        for h in self.held.values():
-            if self.detector is None or now - h.taken_at < window + 2 * self.period_s:
-                continue  # nothing analysed (capture only), or not held long enough to judge
-            analysed = sum(1 for t in h.analysed if now - t <= window) / window
-            # judged against the configured cadence: shedding must not make a slow camera "ok"
-            h.overload = overload_cause(analysed, self.target_fps(h, shed=False),
-                                        h.grabber.delivered_fps(window), wait, self.streams.overload_share)
-        starved = any(h.overload in ("cpu", "inference") for h in self.held.values())
-        before = self.load.level
-        if self.load.update_level(now, starved) != before:
-            log.warning("cameras: load shedding level %d -> %d (sites first)", before, self.load.level)
-            for h in self.held.values():
-                kind = h.camera.kind.value
-                h.grabber.set_cadence(self.streams.target_fps(kind) * shed_factor(self.load.level, kind))
+        load_watch.watch_load(self, now, busy_s)
 
     def load_detail(self) -> dict[str, float | int]:
-        """CPU seconds split decode / analysis / process, frame-to-Redis latency, shed level."""
-        lat = sorted(self.latencies)
-        decode = sum(h.grabber.cpu_s for h in self.held.values()) + self.probe.cpu_s
-        return {"shed_level": self.load.level, "cpu_process_s": round(time.process_time(), 2),
-                "cpu_decode_s": round(decode, 2), "cpu_analysis_s": round(self.cpu_analysis_s, 2),
-                "analysed_frames": self.analysed_frames,
-                "latency_p50_ms": round(1000 * lat[len(lat) // 2], 1) if lat else 0.0,
-                "latency_p95_ms": round(1000 * lat[int(len(lat) * 0.95)], 1) if lat else 0.0}
+        return load_watch.load_detail(self)
 
     def state_of(self, h: Held, now: float) -> CameraState:
         frame = h.grabber.latest()
