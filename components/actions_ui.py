@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ambon_core.actions import ActionError, acknowledge, instruct
+from ambon_core.actions import acknowledge, instruct
 from ambon_core.domain import Alert
 from ambon_core.followup import default_deadline_min
 from components import data
 from components import followup_ui as fu
+from components.action_run import _run, show_done_toast
 from components.authz import alert_offer, authorize
 from components.fmt import age_text, wit_time
 from components.session import actor, viewer
@@ -22,9 +23,6 @@ from components.ui import lang, t
 
 def _department_codes() -> dict[str, str]:
     return {o.code: o.name for o in data.registry().opds}
-
-
-DONE_TOAST = "_action_done_toast"
 
 
 def render_alert_actions(alert: Alert, *, key: str, page: str) -> None:
@@ -95,22 +93,3 @@ def _age(moment) -> float:
     from ambon_core.domain import utcnow
 
     return (utcnow() - moment).total_seconds()
-
-
-def _run(action, success: str) -> None:
-    try:
-        with data.session() as session:
-            action(session)
-    except ActionError as exc:
-        st.error(t("act.refused", reason=plain(exc)))
-        return
-    # the lists above were drawn before the change: draw again, and say so on that run
-    st.session_state[DONE_TOAST] = success
-    st.rerun()
-
-
-def show_done_toast() -> None:
-    """The confirmation of the action that caused this rerun (see ``_run``)."""
-    message = st.session_state.pop(DONE_TOAST, None)
-    if message:
-        st.toast(message, icon=":material/check:")

@@ -10,8 +10,8 @@ from ambon_core.access import can_view
 from ambon_core.domain import Alert
 from components import wall
 from components.actions_ui import render_alert_actions
-from components.fmt import age_text, figure, percent, wit_time
-from components.i18n import translate
+from components.alert_text import alert_text
+from components.fmt import age_text, wit_time
 from components.nav import ALERT_PAGE, PAGES
 from components.session import viewer
 from components.text import plain
@@ -19,18 +19,6 @@ from components.ui import lang, on_wall, t
 
 SEVERITY_ICON = {3: ":material/error:", 2: ":material/warning:", 1: ":material/info:"}
 SEVERITY_COLOUR = {3: "red", 2: "orange", 1: "blue"}
-
-
-def alert_text(alert: Alert, language: str) -> str:
-    """One sentence for people, from the translation table and the alert's params."""
-    params = dict(alert.params)
-    params.setdefault("name", alert.entity_id)
-    if isinstance(params.get("fill"), int | float):
-        params["fill_pct"] = percent(float(params["fill"]), language)
-    for name, value in params.items():  # M5,2 and 12,3 km on an Indonesian screen
-        if isinstance(value, float):
-            params[name] = figure(value, language)
-    return translate(f"alert.{alert.kind.value}", language, **params)
 
 
 def sorted_alerts(alerts: Iterable[Alert]) -> list[Alert]:

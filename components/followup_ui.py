@@ -24,6 +24,7 @@ from ambon_core.models import Instruction
 from ambon_core.outbox import Delivery, deliveries
 from ambon_core.privacy import category_text, public_alert
 from components import data
+from components.action_run import _run as run_action
 from components.authz import authorize, may
 from components.fmt import age_text, wit_time
 from components.i18n import translate
@@ -37,7 +38,7 @@ STATE_COLOUR = {"terbuka": "orange", "diterima": "blue", "selesai": "green",
 
 def problem_text(alert: Alert) -> str:
     """The alert in Indonesian as the public may read it: what a notification may carry."""
-    from components.alerts import alert_text
+    from components.alert_text import alert_text
 
     return alert_text(public_alert(alert, category_text, {}), "id")
 
@@ -143,6 +144,4 @@ def state_badge(item: InstructionView) -> str:
 
 
 def _run(action, success: str) -> None:
-    from components.actions_ui import _run as run_action
-
     run_action(action, success)
