@@ -39,7 +39,11 @@ def clean_photo(data: bytes, max_bytes: int, name: str = "foto") -> bytes:
                 raise PhotoError(f"{name}: gambar terlalu besar ({width}×{height} piksel)")
             probe.load()  # decodes every pixel: a truncated or fake file fails here
             image = probe.convert("RGB")
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+    # ModuleNotFoundError: once ultralytics is imported in the process it patches
+    # Image.open to retry an unidentified file with the pi-heif plugin, which is not
+    # installed (nothing downloads at run time) - that too means "not an image we take".
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError,
+            ModuleNotFoundError):
         raise PhotoError(f"{name}: bukan gambar yang dapat dibaca (JPEG, PNG atau WebP)") from None
     image.thumbnail((MAX_SIDE, MAX_SIDE))
     out = io.BytesIO()
