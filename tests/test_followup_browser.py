@@ -23,7 +23,15 @@ from ambon_core.models import AlertRecord, Instruction
 from ambon_core.settings import ROOT, Settings
 from tests.login import make_user
 from tests.receivers import SmtpReceiver, WebhookReceiver, free_port, wait_for
-from tests.test_browser import ARGS, CHROMIUM, _no_exception, _open, _shot, pytestmark  # noqa: F401
+from tests.test_browser import (  # noqa: F401
+    ARGS,
+    CHROMIUM,
+    _no_exception,
+    _open,
+    _shot,
+    browser,
+    pytestmark,
+)
 from tests.test_notify import REG, fast
 from tests.test_pages import seed
 from workers.notifier import NotifierWorker
@@ -52,16 +60,6 @@ def server17(settings: Settings, store, session) -> Iterator[str]:
     yield base
     proc.terminate()
     proc.wait(10)
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _settled(page) -> None:
