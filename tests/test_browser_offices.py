@@ -38,7 +38,7 @@ def fill_from_simulator(settings: Settings, store: Store, session) -> None:
     worker.run_once()
 
 
-def test_layanan_publik_at_tablet_and_desktop_size(server: str, browser, settings: Settings,  # noqa: F811
+def test_layanan_publik_at_tablet_and_desktop_size(server: str, browser, settings: Settings,
                                                     store: Store, session) -> None:
     fill_from_simulator(settings, store, session)
     late = [s for s in store.read_live().offices.values() if s.status.value == "belum_buka"]

@@ -38,7 +38,7 @@ HEADERS = {"strict-transport-security": "max-age=31536000",
 
 
 @pytest.fixture
-def proxy(server: str, tmp_path: Path) -> Iterator[str]:  # noqa: F811 (fixture)
+def proxy(server: str, tmp_path: Path) -> Iterator[str]:
     """caddy run with the production Caddyfile; ports, upstream and CA storage from the env."""
     port = _free_port()
     env = {**os.environ, "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"),
@@ -65,7 +65,7 @@ def proxy(server: str, tmp_path: Path) -> Iterator[str]:  # noqa: F811 (fixture)
     log.close()
 
 
-def test_headers_tls_and_private_metrics(proxy: str, server: str) -> None:  # noqa: F811
+def test_headers_tls_and_private_metrics(proxy: str, server: str) -> None:
     page = httpx.get(f"{proxy}/", verify=False, timeout=10)
     assert page.status_code == 200 and page.http_version in ("HTTP/1.1", "HTTP/2")
     for response in (page, httpx.get(f"{proxy}/_stcore/health", verify=False, timeout=10)):
@@ -87,7 +87,7 @@ def _watch_csp(page) -> list[str]:
     return refused
 
 
-def test_every_page_through_caddy_in_chromium(proxy: str, browser, store: Store,  # noqa: F811
+def test_every_page_through_caddy_in_chromium(proxy: str, browser, store: Store,
                                               session) -> None:
     """Log in over TLS (the WebSocket carries the form), walk every page: no exception,
     no CSP violation; the session cookie is Secure, HttpOnly-or-not as the app sets it."""

@@ -42,7 +42,7 @@ def _today_so_far(store: Store, engine, folder) -> list[str]:
 
 
 @pytest.mark.timeout(900)  # five pages, each logged in, on a shared 2-core machine
-def test_the_112_panel_and_tile_in_the_browser(server: str, browser, store: Store, engine,  # noqa: F811
+def test_the_112_panel_and_tile_in_the_browser(server: str, browser, store: Store, engine,
                                                tmp_path) -> None:
     seed(store)
     numbers = _today_so_far(store, engine, tmp_path)
@@ -70,7 +70,7 @@ def test_the_112_panel_and_tile_in_the_browser(server: str, browser, store: Stor
 
 
 @pytest.mark.timeout(600)
-def test_the_wall_shows_the_112_counts_only(server: str, browser, store: Store, engine,  # noqa: F811
+def test_the_wall_shows_the_112_counts_only(server: str, browser, store: Store, engine,
                                             tmp_path) -> None:
     from playwright.sync_api import expect
 

@@ -44,14 +44,14 @@ def _go(at: AppTest, page: str) -> AppTest:
     ("opd:dishub", {"lalu_lintas"}),
     ("opd:bpbd", set()),  # incident counts are city-wide: the mayor's to publish
 ])
-def test_download_is_offered_by_role(name: str, offered: set[str], fresh, session) -> None:  # noqa: F811
+def test_download_is_offered_by_role(name: str, offered: set[str], fresh, session) -> None:
     at = _open_as(name, session)
     for page, key in BUTTONS.items():
         _go(at, page)
         assert (key in _buttons(at)) == (page in offered), (name, page, _buttons(at))
 
 
-def test_public_wall_offers_no_download(fresh, session) -> None:  # noqa: F811
+def test_public_wall_offers_no_download(fresh, session) -> None:
     at = _open_as("publik", session)
     for page in BUTTONS:
         at.query_params["pages"] = page
@@ -60,7 +60,7 @@ def test_public_wall_offers_no_download(fresh, session) -> None:  # noqa: F811
         assert not _buttons(at), page
 
 
-def test_nothing_is_built_or_served_when_the_page_draws(fresh, session) -> None:  # noqa: F811
+def test_nothing_is_built_or_served_when_the_page_draws(fresh, session) -> None:
     """The file is made only on click: drawing the page leaves no /media URL and no audit."""
     from ambon_core.domain import utcnow
     from ambon_core.models import TpsFill
@@ -114,7 +114,7 @@ def test_click_after_losing_the_right_makes_no_file(settings, session) -> None:
         request.make()
 
 
-def test_day_outside_the_window_is_refused(fresh, session) -> None:  # noqa: F811
+def test_day_outside_the_window_is_refused(fresh, session) -> None:
     """A crafted day (future, or years back) never exports: the picker falls back to today."""
     at = _go(_open_as("walikota", session), "sampah")
     today = datetime.now(get_settings().tz).date()

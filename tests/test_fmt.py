@@ -46,7 +46,7 @@ def _screen_text(at: AppTest) -> list[str]:
 
 
 @pytest.mark.parametrize("page", list(PAGES))
-def test_no_english_decimals_on_an_indonesian_screen(app: AppTest, store: Store,  # noqa: F811
+def test_no_english_decimals_on_an_indonesian_screen(app: AppTest, store: Store,
                                                      page: str) -> None:
     seed(store)  # includes fractional speeds, fps and fill levels
     app.run()

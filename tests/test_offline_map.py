@@ -77,7 +77,7 @@ def _fraction(png: bytes, rgb: tuple[int, int, int], tol: int = 8) -> float:
 @pytest.mark.parametrize("size, url", [((1180, 820), "/"),
                                        ((1920, 1080), "/?kiosk=1&pages=ringkasan&every=600")],
                          ids=["tablet", "wall"])
-def test_map_without_internet_shows_the_coast(offline, server: str, browser, store: Store,  # noqa: F811
+def test_map_without_internet_shows_the_coast(offline, server: str, browser, store: Store,
                                               session, size, url) -> None:
     seed(store)
     context = browser.new_context(viewport={"width": size[0], "height": size[1]})

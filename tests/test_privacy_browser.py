@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.browser,
 READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
-def test_wall_screen_receives_nothing_personal(server: str, browser, store: Store) -> None:  # noqa: F811
+def test_wall_screen_receives_nothing_personal(server: str, browser, store: Store) -> None:
     seed_personal(store)
     received: list[bytes] = []
     for name in PAGES:
@@ -37,7 +37,7 @@ def test_wall_screen_receives_nothing_personal(server: str, browser, store: Stor
         assert secret.encode() not in blob, secret
 
 
-def test_nobody_gets_the_login_form_on_every_url(server: str, browser, store: Store) -> None:  # noqa: F811
+def test_nobody_gets_the_login_form_on_every_url(server: str, browser, store: Store) -> None:
     seed_personal(store)
     for name in [*PAGES, "admin"]:
         page = browser.new_page()
@@ -66,7 +66,7 @@ def _received_bytes(page) -> list[bytes]:
     return got
 
 
-def test_wall_receives_no_camera_pixels(server: str, browser, store: Store) -> None:  # noqa: F811
+def test_wall_receives_no_camera_pixels(server: str, browser, store: Store) -> None:
     """The Kamera page and a camera's detail card on the wall: the snapshot's bytes never
     reach Chromium (not in the socket, not as a /media file). Control: the mayor's browser
     does receive them, so the check would see a leak."""

@@ -75,7 +75,7 @@ def test_kiosk_alerts_page_through_every_alert(store: Store, session) -> None:
 
 @pytest.mark.browser
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
-def test_wall_puskesmas_at_1920x1080(server: str, browser, store: Store) -> None:  # noqa: F811
+def test_wall_puskesmas_at_1920x1080(server: str, browser, store: Store) -> None:
     seed(store)
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     # the wall's URL starts the playlist, which turns to Puskesmas by itself
