@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -40,26 +41,37 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(settings: Settings, store: Store, session) -> Iterator[str]:
-    make_user(session, "walikota", "walikota")  # _open logs in with it when asked
-    port = _free_port()
+@contextmanager
+def dashboard_server(port: int | None = None, **env: str) -> Iterator[str]:
+    """The dashboard as ``make run`` serves it (``server.py``: the session-cookie routes,
+    the metrics guard) on a free loopback port; yields its base URL once healthy."""
+    port = port or _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "server.py"), "--server.port",
          str(port), "--server.headless", "true", "--server.address", "127.0.0.1"],
-        cwd=ROOT, env={**os.environ, "UI_REFRESH_S": "1", "METRICS_TOKEN": METRICS_TOKEN},
+        cwd=ROOT, env={**os.environ, "UI_REFRESH_S": "1", "METRICS_TOKEN": METRICS_TOKEN, **env},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
+        assert proc.poll() is None, "the dashboard server exited"
         try:
             if httpx.get(f"{base}/_stcore/health", timeout=1).text == "ok":
                 break
         except httpx.HTTPError:
-            time.sleep(0.3)
-    yield base
-    proc.terminate()
-    proc.wait(10)
+            time.sleep(0.3)  # poll interval while Streamlit starts
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture
+def server(settings: Settings, store: Store, session) -> Iterator[str]:
+    make_user(session, "walikota", "walikota")  # _open logs in with it when asked
+    with dashboard_server() as base:
+        yield base
 
 
 @pytest.fixture

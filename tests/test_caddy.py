@@ -22,7 +22,7 @@ from ambon_core.settings import ROOT
 from ambon_core.store import Store
 from components.nav import PAGES
 from tests.login import browser_login
-from tests.test_browser import ARGS, CHROMIUM, _free_port, _no_exception, browser, server  # noqa: F401
+from tests.test_browser import ARGS, CHROMIUM, METRICS_TOKEN, _free_port, _no_exception, browser, server  # noqa: F401
 from tests.test_pages import seed
 
 CADDY = shutil.which("caddy")
@@ -72,9 +72,13 @@ def test_headers_tls_and_private_metrics(proxy: str, server: str) -> None:
         for name, expected in HEADERS.items():
             assert expected in response.headers.get(name, ""), (name, response.headers)
         assert "server" not in response.headers
-    assert httpx.get(f"{server}/_stcore/metrics", timeout=10).status_code == 200  # Streamlit has it
-    hidden = httpx.get(f"{proxy}/_stcore/metrics", verify=False, timeout=10)
-    assert hidden.status_code == 404 and "stcore" not in hidden.text
+    token = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    # The app answers its metrics to the token holder on loopback ...
+    assert httpx.get(f"{server}/_stcore/metrics", headers=token, timeout=10).status_code == 200
+    # ... and the proxy never forwards them, not even with the token.
+    for headers in ({}, token):
+        hidden = httpx.get(f"{proxy}/_stcore/metrics", headers=headers, verify=False, timeout=10)
+        assert hidden.status_code == 404 and "stcore" not in hidden.text
     plain = httpx.get(proxy.replace("https", "http"), timeout=10)
     assert plain.status_code >= 400  # no plain HTTP on the TLS port
 

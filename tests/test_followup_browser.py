@@ -5,14 +5,10 @@ board shows the instruction verified with its times. Screenshots go to $SCREENSH
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from sqlalchemy import select
 
@@ -20,7 +16,7 @@ from ambon_core.alerts import sync_alerts
 from ambon_core.contacts import add_contact
 from ambon_core.domain import Alert, AlertKind
 from ambon_core.models import AlertRecord, Instruction
-from ambon_core.settings import ROOT, Settings
+from ambon_core.settings import Settings
 from tests.login import make_user
 from tests.receivers import SmtpReceiver, WebhookReceiver, free_port, wait_for
 from tests.test_browser import (  # noqa: F401
@@ -30,6 +26,7 @@ from tests.test_browser import (  # noqa: F401
     _open,
     _shot,
     browser,
+    dashboard_server,
     pytestmark,
 )
 from tests.test_notify import REG, fast
@@ -44,22 +41,8 @@ def server17(settings: Settings, store, session) -> Iterator[str]:
     """The dashboard with PUBLIC_BASE_URL = its own address (the links in messages)."""
     make_user(session, "walikota", "walikota")
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
-         str(port), "--server.headless", "true", "--server.address", "127.0.0.1"],
-        cwd=ROOT, env={**os.environ, "UI_REFRESH_S": "1", "PUBLIC_BASE_URL": base},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def healthy() -> bool:
-        try:
-            return httpx.get(f"{base}/_stcore/health", timeout=1).text == "ok"
-        except httpx.HTTPError:
-            return False
-    wait_for(healthy, 60)
-    yield base
-    proc.terminate()
-    proc.wait(10)
+    with dashboard_server(port, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}") as base:
+        yield base
 
 
 def _settled(page) -> None:
