@@ -18,6 +18,11 @@ P:state:office_attendance      hash      office id -> OfficeAttendance JSON (ros
 P:hb:<worker>                  string    Heartbeat JSON, expires after its TTL
 P:workers                      set       names of workers that ever beat (liveness is P:hb:*)
 P:snapshot:<camera>            string    latest *blurred* JPEG of a camera, expires (60 s)
+P:sharp:requests               set       camera ids whose sharp (main-stream) picture a signed-in
+                                         viewer asked for (Kamera page); the worker holding
+                                         the camera takes them
+P:sharp:<camera>               hash      that picture: ``jpeg`` (*blurred*, main-stream
+                                         resolution), ``taken_at`` or ``error``, expires (120 s)
 P:lease:camera:<camera>        string    worker name holding the camera, expires (TTL)
 P:stream:camera:<camera>       stream    history of CameraState, MAXLEN ~ stream_maxlen
 P:stream:events                stream    alerts raised/cleared, status changes, MAXLEN ~
@@ -93,6 +98,16 @@ return out
 
 
 @dataclass(frozen=True)
+class SharpPicture:
+    """A camera's picture from its main stream, asked for on the Kamera page: the blurred
+    JPEG, or why there is none (``error``: a ``camera.sharp_error_*`` code)."""
+
+    jpeg: bytes | None
+    taken_at: datetime
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class LiveState:
     """Everything live, as read in one round trip; ``read_at`` is the reader's clock."""
 
@@ -138,6 +153,12 @@ class Store:
 
     def key_snapshot(self, camera_id: str) -> str:
         return f"{self.p}:snapshot:{camera_id}"
+
+    def key_sharp(self, camera_id: str) -> str:
+        return f"{self.p}:sharp:{camera_id}"
+
+    def key_sharp_requests(self) -> str:
+        return f"{self.p}:sharp:requests"
 
     def key_lease(self, camera_id: str) -> str:
         return f"{self.p}:lease:camera:{camera_id}"
@@ -203,6 +224,53 @@ class Store:
     def put_snapshot(self, camera_id: str, jpeg: bytes, ttl_s: int = 60) -> None:
         """Store a camera's latest snapshot. Callers pass only blurred frames."""
         self.r.set(self.key_snapshot(camera_id), jpeg, ex=ttl_s)
+
+    # ---- sharp pictures on demand (a camera's main stream, blurred) --------------
+    def request_sharp(self, camera_id: str) -> None:
+        """Ask the worker holding ``camera_id`` for one blurred main-stream picture;
+        the previous one (or its error) is dropped so the page waits for the new one."""
+        pipe = self.r.pipeline(transaction=True)
+        pipe.delete(self.key_sharp(camera_id))
+        pipe.sadd(self.key_sharp_requests(), camera_id)
+        pipe.execute()
+
+    def take_sharp_requests(self, camera_ids: list[str]) -> list[str]:
+        """The requests for ``camera_ids`` (the cameras this worker holds), removed from
+        the set so that each is served once; other workers' cameras stay asked for."""
+        if not camera_ids:
+            return []
+        asked = self.r.smismember(self.key_sharp_requests(), camera_ids)
+        mine = [cid for cid, yes in zip(camera_ids, asked, strict=True) if yes]
+        if mine:
+            self.r.srem(self.key_sharp_requests(), *mine)
+        return mine
+
+    def put_sharp(self, camera_id: str, jpeg: bytes | None, taken_at: datetime,
+                  error: str | None = None, ttl_s: int = 120) -> None:
+        """Store a requested picture (callers pass only blurred frames) or why there is none."""
+        fields: dict[str, bytes | str] = {"taken_at": taken_at.isoformat()}
+        if jpeg is not None:
+            fields["jpeg"] = jpeg
+        if error:
+            fields["error"] = error
+        pipe = self.r.pipeline(transaction=True)
+        pipe.delete(self.key_sharp(camera_id))
+        pipe.hset(self.key_sharp(camera_id), mapping=fields)
+        pipe.expire(self.key_sharp(camera_id), ttl_s)
+        pipe.execute()
+
+    def sharp(self, camera_id: str) -> SharpPicture | None:
+        """The requested picture of a camera (or its error) while it has not expired."""
+        raw = self.r.hgetall(self.key_sharp(camera_id))
+        if not raw or b"taken_at" not in raw:
+            return None
+        return SharpPicture(jpeg=raw.get(b"jpeg"),
+                            taken_at=datetime.fromisoformat(raw[b"taken_at"].decode()),
+                            error=raw[b"error"].decode() if b"error" in raw else None)
+
+    def sharp_pending(self, camera_id: str) -> bool:
+        """True while a request for ``camera_id`` waits for its worker."""
+        return bool(self.r.sismember(self.key_sharp_requests(), camera_id))
 
     # ---- leases (cameras shared by several worker hosts) -------------------------
     def claim(self, camera_id: str, worker: str, ttl_s: int) -> bool:

@@ -32,7 +32,7 @@ from ambon_core.privacy import camera_pixels_allowed
 from ambon_core.redis_server import connect
 from ambon_core.registry import Registry, load_registry
 from ambon_core.settings import Settings, get_settings
-from ambon_core.store import LiveState, Store
+from ambon_core.store import LiveState, SharpPicture, Store
 
 log = logging.getLogger(__name__)
 SNAPSHOT_PERIOD_S = 2.0
@@ -88,6 +88,27 @@ def camera_snapshot(camera_id: str, live: LiveState) -> bytes | None:
     if not camera_pixels_allowed(live):
         return None
     return snapshot(camera_id, int(utcnow().timestamp() / SNAPSHOT_PERIOD_S))
+
+
+def sharp_picture(camera_id: str, live: LiveState) -> SharpPicture | None:
+    """The blurred main-stream picture asked for on the Kamera page, read fresh (it is
+    one viewer's own request); None on the public view or while Redis is down."""
+    if not camera_pixels_allowed(live):
+        return None
+    try:
+        return store().sharp(camera_id)
+    except (redis.RedisError, OSError):
+        return None
+
+
+def request_sharp(camera_id: str) -> bool:
+    """Ask the camera's worker for a sharp picture; False while Redis is down."""
+    try:
+        store().request_sharp(camera_id)
+        return True
+    except (redis.RedisError, OSError) as exc:
+        log.warning("sharp picture request failed: %s", exc)
+        return False
 
 
 def _query(stmt, columns: list[str]) -> pd.DataFrame:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from components import data
-from components.authz import require_page
+from components.authz import record, require_page
 from components.fmt import number, wit_time
 from components.page import header, live_or_banner
 from components.summaries import camera_table
@@ -16,6 +16,8 @@ header("page.kamera")
 period = data.settings().ui_refresh_s
 KINDS = ("traffic", "puskesmas", "tps", "market")
 PER_PAGE = 12
+SHARP_SHOWN = 2  # sharp pictures kept open below the wall, newest first
+WITH_MAIN = {c.id for c in data.registry().cameras if c.detect_source}
 kinds = st.segmented_control(t("cam.kind"), KINDS, key="cam_kinds", selection_mode="multi",
                              default=["traffic"], format_func=lambda k: t(f"cam.kind_{k}"))
 
@@ -37,6 +39,42 @@ def camera_tile(row, live) -> None:
         st.caption(f":orange[{t(f'camera.withheld.{state.analysis_withheld}')}]")
     st.caption(f"{t('col.fps')} {number(row.fps or 0, 1, lang())} · {t('col.last_frame')} "
                f"{wit_time(row.last_frame_at)}")
+    if fresh and row.id in WITH_MAIN and jpeg:
+        st.button(t("sharp.ask"), key=f"sharp_{row.id}", icon=":material/hd:",
+                  on_click=ask_sharp, args=(row.id,), help=t("sharp.help"))
+
+
+def ask_sharp(camera_id: str) -> None:
+    """A viewer asks for the camera's main-stream picture: audited (who looked closer at
+    which camera, when), then the request goes to the worker holding the camera."""
+    record("camera.sharp", f"camera:{camera_id}")
+    if not data.request_sharp(camera_id):
+        st.toast(t("sharp.failed"), icon=":material/error:")
+        return
+    shown = [c for c in st.session_state.get("sharp_cams", []) if c != camera_id]
+    st.session_state["sharp_cams"] = [camera_id, *shown][:SHARP_SHOWN]
+
+
+def close_sharp(camera_id: str) -> None:
+    st.session_state["sharp_cams"] = [c for c in st.session_state.get("sharp_cams", [])
+                                      if c != camera_id]
+
+
+def sharp_panel(camera_id: str, name: str, live) -> None:
+    """One asked-for sharp picture (blurred like every picture), or why there is none."""
+    with st.container(border=True):
+        head, close = st.columns([6, 1])
+        head.markdown(f"**{t('sharp.title')} · {plain(name)}**")
+        close.button(t("sharp.close"), key=f"sharp_close_{camera_id}", on_click=close_sharp,
+                     args=(camera_id,), icon=":material/close:")
+        pic = data.sharp_picture(camera_id, live)
+        if pic is None:
+            st.caption(t("sharp.waiting"))
+        elif pic.jpeg:
+            st.image(pic.jpeg, width="stretch")
+            st.caption(t("sharp.caption", time=wit_time(pic.taken_at)))
+        else:
+            st.caption(f":orange[{t_or(f'sharp.error_{pic.error}', pic.error or '')}]")
 
 
 @st.fragment(run_every=period)
@@ -54,6 +92,10 @@ def live_panel() -> None:
             camera_tile(row, live)
     if pages > 1:
         st.segmented_control(t("cam.page"), list(range(1, pages + 1)), key="cam_page", default=1)
+    names = dict(zip(df["id"], df["name"], strict=True))
+    for cid in st.session_state.get("sharp_cams", []):
+        if cid in names:
+            sharp_panel(cid, names[cid], live)
     df = df.assign(status=[t(f"camera.{s}") + (f" ({t_or(f'camera.cause_{c}', c)})" if c else "")
                            for s, c in zip(df["status"], df["cause"], strict=True)])
     show_table(df, {"name": "col.camera", "status": "col.status", "fps": "col.fps",

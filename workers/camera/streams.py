@@ -3,7 +3,8 @@ camera's health says when one of its streams or the analysis fails.
 
 A camera with a ``detect_source`` (its sub-stream) is analysed from it; its ``source``
 (the main stream) is only checked every ``main_probe_s`` by :class:`MainProbe` -- one key
-frame decoded, then the connection closed -- and serves sharp reference photos.
+frame decoded, then the connection closed -- and gives the sharp pictures asked for
+on the Kamera page (``workers/camera/sharp.py``).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from dataclasses import dataclass
 from ambon_core.domain import CameraStatus
 from ambon_core.registry import Camera
 from ambon_core.settings import CameraStreams
-from workers.camera.capture import CaptureConfig, Grabber, mask_url
-from workers.camera.decode import open_container
+from workers.camera.capture import CaptureConfig, Grabber
+from workers.camera.sharp import first_keyframe
 
 log = logging.getLogger(__name__)
 
@@ -79,28 +80,12 @@ class MainProbe(threading.Thread):
     def check(self, cam: Camera) -> bool:
         """True when ``cam.source`` gives a decodable key frame now."""
         try:
-            container = open_container(cam.source, self.cfg.open_timeout_s, self.cfg.read_timeout_s)
-        except Exception as exc:
-            self.errors[cam.id] = f"{type(exc).__name__}: {mask_url(str(exc))[:200]}"
+            first_keyframe(cam.source, self.cfg)
+        except ConnectionError as exc:
+            self.errors[cam.id] = str(exc)
             return False
-        try:
-            stream = container.streams.video[0]
-            stream.codec_context.skip_frame = "NONKEY"
-            stream.codec_context.thread_count = self.cfg.decoder_threads
-            deadline = time.monotonic() + self.cfg.read_timeout_s + 3.0
-            for packet in container.demux(stream):
-                if any(True for _ in stream.codec_context.decode(packet)):
-                    self.errors.pop(cam.id, None)
-                    return True
-                if time.monotonic() > deadline:
-                    break
-            self.errors[cam.id] = "no key frame"
-            return False
-        except Exception as exc:
-            self.errors[cam.id] = f"{type(exc).__name__}: {mask_url(str(exc))[:200]}"
-            return False
-        finally:
-            container.close()
+        self.errors.pop(cam.id, None)
+        return True
 
     def run(self) -> None:
         due: dict[str, float] = {}  # a camera just taken is checked at once

@@ -35,6 +35,7 @@ from workers.camera.overload import LoadMonitor, thread_cpu
 from workers.camera.pipeline import CameraPipeline, Rules, load_refs, minute_row
 from workers.camera.privacy import BlurConfig, PrivacyBlur, encode_jpeg
 from workers.camera.refs import is_simulator_source, ref_path
+from workers.camera.sharp import SharpFetcher, serve_requests
 from workers.camera.streams import MainProbe, camera_health, capture_config, make_grabber
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ class CameraWorker(LoopWorker):
         self.load = LoadMonitor(window_s=self.streams.overload_window_s)
         self.probe = MainProbe(lambda: [h.camera for h in list(self.held.values())],
                                self.streams.main_probe_s, self.capture_cfg)
+        self.sharp = SharpFetcher(self.capture_cfg)  # started by the first request
         self.cpu_analysis_s = 0.0
         self.analysed_frames = 0
         self.latencies: deque[float] = deque(maxlen=2000)
@@ -212,6 +214,7 @@ class CameraWorker(LoopWorker):
         self.cpu_analysis_s += thread_cpu() - cpu0
         self.watch_load(now, time.monotonic() - started)
         self.publish(now)
+        serve_requests(self, now)
         self.detail.update(cameras=len(self.held), owner=self.owner,
                            infer_fps=round(sum(_rate(h.analysed, now) for h in self.held.values()), 2),
                            **self.load_detail())
@@ -332,6 +335,7 @@ class CameraWorker(LoopWorker):
             super().run()
         finally:
             self.probe.stop()
+            self.sharp.stop()
             grabbers = [h.grabber for h in self.held.values()]
             for cid in list(self.held):
                 self.store.release(cid, self.owner)
