@@ -107,6 +107,50 @@ def test_load_monitor_sheds_when_busy_and_steps_back_after_slack() -> None:
     assert run > 0  # the kernel's per-thread schedstat is readable here
 
 
+class _SteadyGrabber:
+    """The grabber's side that the load watch reads: frames delivered at ``fps``."""
+
+    keyframes_only = False
+
+    def __init__(self, fps: float):
+        self.fps, self.cadences = fps, []
+
+    def delivered_fps(self, window: float) -> float:
+        return self.fps
+
+    def set_cadence(self, fps: float) -> None:
+        self.cadences.append(fps)
+
+
+def test_a_shed_worker_that_keeps_up_steps_back_and_still_shows_overloaded() -> None:
+    """Shed to the last level, a traffic camera analysed at its shed rate (0.5 of 2 fps)
+    with an idle loop: it is shown ``overloaded`` (below its configured cadence), yet the
+    level steps back after 30 s of slack instead of staying shed forever, and on to 0 as
+    the camera keeps up with each new rate."""
+    from types import SimpleNamespace
+
+    from ambon_core.domain import CameraKind
+    from workers.camera.load_watch import target_fps, watch_load
+
+    cam = SimpleNamespace(kind=CameraKind.TRAFFIC)
+    held = SimpleNamespace(camera=cam, grabber=_SteadyGrabber(20.0), taken_at=0.0, analysed=[],
+                           overload=None, behind=None)
+    worker = SimpleNamespace(streams=CameraStreams(), load=LoadMonitor(level=4), period_s=0.5,
+                             held={"cam-a": held}, detector=object())
+    levels, shown = [], []
+    for i in range(800):  # 400 s of turns; analysed at whatever rate the worker wants now
+        now = 100.0 + 0.5 * i
+        if not held.analysed or now - held.analysed[-1] >= 1 / target_fps(worker, held) - 1e-9:
+            held.analysed = [t for t in held.analysed if now - t <= 10] + [now]
+        watch_load(worker, now, 0.02)
+        levels.append(worker.load.level)
+        shown.append(held.overload)
+    assert levels[60] == 4 and shown[60] in ("inference", "cpu")  # shed, and shown overloaded
+    assert levels == sorted(levels, reverse=True)  # never shed again: it kept up each time
+    assert levels[-1] == 0 and shown[-1] is None  # back at full rate, ok
+    assert held.grabber.cadences[-1] == 2.0  # the capture was told each new cadence
+
+
 def test_health_states_of_stream_failures() -> None:
     ok, no = CameraStatus.OK, CameraStatus.NO_SIGNAL
     assert camera_health(True, True, None, None, None).status == ok

@@ -35,10 +35,14 @@ def watch_load(worker: CameraWorker, now: float, busy_s: float) -> None:
         if worker.detector is None or now - h.taken_at < window + 2 * worker.period_s:
             continue  # nothing analysed (capture only), or not held long enough to judge
         analysed = sum(1 for t in h.analysed if now - t <= window) / window
-        # judged against the configured cadence: shedding must not make a slow camera "ok"
-        h.overload = overload_cause(analysed, target_fps(worker, h, shed=False),
-                                    h.grabber.delivered_fps(window), wait, worker.streams.overload_share)
-    starved = any(h.overload in ("cpu", "inference") for h in worker.held.values())
+        delivered, share = h.grabber.delivered_fps(window), worker.streams.overload_share
+        # shown against the configured cadence: shedding must not make a slow camera "ok" ...
+        h.overload = overload_cause(analysed, target_fps(worker, h, shed=False), delivered, wait, share)
+        # ... but shedding is steered by the shed cadence: a camera that keeps up with its
+        # shed rate is not a reason to shed more, and lets the level step back (judged
+        # against the full rate, a shed worker would count as starved forever: a ratchet)
+        h.behind = overload_cause(analysed, target_fps(worker, h), delivered, wait, share)
+    starved = any(h.behind in ("cpu", "inference") for h in worker.held.values())
     before = worker.load.level
     if worker.load.update_level(now, starved) != before:
         log.warning("cameras: load shedding level %d -> %d (sites first)", before, worker.load.level)

@@ -67,7 +67,8 @@ class Held:
     withheld: str | None = None  # why values are not published (DEMO_MODEL)
     taken_at: float = field(default_factory=time.monotonic)
     pending_wall: float | None = None  # wall stamp of an analysed frame not yet in Redis
-    overload: str | None = None
+    overload: str | None = None  # below its configured cadence, and why (shown)
+    behind: str | None = None  # below its shed cadence, and why (steers the shed level)
 
 
 class CameraWorker(LoopWorker):
