@@ -63,10 +63,7 @@ def close_sharp(camera_id: str) -> None:
 def sharp_panel(camera_id: str, name: str, live) -> None:
     """One asked-for sharp picture (blurred like every picture), or why there is none."""
     with st.container(border=True):
-        head, close = st.columns([6, 1])
-        head.markdown(f"**{t('sharp.title')} · {plain(name)}**")
-        close.button(t("sharp.close"), key=f"sharp_close_{camera_id}", on_click=close_sharp,
-                     args=(camera_id,), icon=":material/close:")
+        st.markdown(f"**{t('sharp.title')} · {plain(name)}**")
         pic = data.sharp_picture(camera_id, live)
         if pic is None:
             st.caption(t("sharp.waiting"))
@@ -75,6 +72,9 @@ def sharp_panel(camera_id: str, name: str, live) -> None:
             st.caption(t("sharp.caption", time=wit_time(pic.taken_at)))
         else:
             st.caption(f":orange[{t_or(f'sharp.error_{pic.error}', pic.error or '')}]")
+        # below the picture: its full-screen control sits at its top right corner
+        st.button(t("sharp.close"), key=f"sharp_close_{camera_id}", on_click=close_sharp,
+                  args=(camera_id,), icon=":material/close:")
 
 
 @st.fragment(run_every=period)

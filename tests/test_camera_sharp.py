@@ -19,6 +19,8 @@ from ambon_core.settings import ROOT
 from ambon_core.store import Store
 from components.nav import PAGES
 from tests.login import login
+from tests.test_browser import browser, server  # noqa: F401 - Chromium and the dashboard
+from tests.test_browser import pytestmark as BROWSER_MARKS
 from tests.test_camera_privacy import head_covered, noisy_background, with_person
 from tests.test_camera_streams import _cam, _worker, sim  # noqa: F401 - the RTSP simulator fixture
 from tests.test_faults_cameras import turn_worker_until
@@ -167,3 +169,35 @@ def test_a_request_for_an_unknown_camera_changes_nothing_shown(store, garbage: s
     store.request_sharp(garbage)
     assert store.take_sharp_requests(["cam-lalin-01"]) == []
     assert store.sharp(garbage) is None
+
+
+@BROWSER_MARKS[0]
+@BROWSER_MARKS[1]
+def test_sharp_picture_in_chromium_at_tablet_and_wall_size(server, browser, store, session) -> None:
+    """The mayor presses *Gambar tajam*; the worker's answer (here a picture blurred by the
+    real ``sharp_picture``) appears under the camera wall; screenshots at both sizes."""
+    from datetime import UTC, datetime
+
+    from playwright.sync_api import expect
+
+    from tests.test_browser import _no_exception, _open, _shot
+    from workers.camera.privacy import encode_jpeg
+
+    _live_cameras(store)
+    blur = PrivacyBlur(cfg=BlurConfig(), seed=noisy_background())
+    for i in range(10):
+        sub = with_person(noisy_background(i), 100 + 10 * i)
+        blur.observe(sub, i * 0.5)
+    main = cv2.resize(with_person(noisy_background(99), 194), (1920, 1080))
+    for size in ((1180, 820), (1920, 1080)):
+        page = _open(browser, f"{server}/kamera", size)
+        page.get_by_role("button", name="Gambar tajam").first.click()
+        expect(page.get_by_text("Meminta gambar dari stream utama…")).to_be_visible(timeout=30_000)
+        assert store.sharp_pending("cam-lalin-01")
+        jpeg = encode_jpeg(sharp_picture(main, blur, sub, [], 4.5), 80)
+        store.put_sharp("cam-lalin-01", jpeg, datetime.now(UTC))
+        expect(page.get_by_text("Stream utama, diburamkan")).to_be_visible(timeout=30_000)
+        page.get_by_text("Stream utama, diburamkan").scroll_into_view_if_needed()
+        _no_exception(page)
+        _shot(page, f"kamera_sharp_{size[0]}x{size[1]}")
+        page.close()
