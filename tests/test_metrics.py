@@ -116,6 +116,32 @@ def test_a_scrape_survives_redis_and_db_away(settings: Settings, tmp_path: Path)
     assert samples[("ambon_spool_bytes", ())] == 0
 
 
+def test_outbox_depth_and_age_of_the_oldest_undelivered(settings: Settings, store: Store,
+                                                         session) -> None:
+    """Two targets for one instruction: both pending, then one sent by the notifier's
+    bookkeeping; the gauges follow the table."""
+    from sqlalchemy import update
+
+    from ambon_core.contacts import add_contact
+    from ambon_core.models import OutboxMessage
+    from tests.test_notify import PKM, REG, give
+
+    for label, target in (("Kapus", "json://127.0.0.1:9/a"), ("Piket", "json://127.0.0.1:9/b")):
+        add_contact(session, REG, label=label, url=target, opd="dinkes", site=PKM.id, actor="admin")
+    give(session, settings)
+    registry = CollectorRegistry()
+    registry.register(AmbonCollector(store, settings))
+    samples = _samples(generate_latest(registry).decode())
+    assert samples[("ambon_outbox_messages", (("status", "pending"),))] == 2
+    assert samples[("ambon_outbox_messages", (("status", "sent"),))] == 0
+    assert 0 <= samples[("ambon_outbox_oldest_undelivered_seconds", ())] < 600
+    session.execute(update(OutboxMessage).values(status="sent"))
+    session.commit()
+    samples = _samples(generate_latest(registry).decode())
+    assert samples[("ambon_outbox_messages", (("status", "sent"),))] == 2
+    assert samples[("ambon_outbox_oldest_undelivered_seconds", ())] == 0
+
+
 def test_grafana_dashboard_uses_only_metrics_that_exist(settings: Settings, store: Store) -> None:
     import json
     import re

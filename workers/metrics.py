@@ -8,10 +8,9 @@ as it is and the workers carry no metrics code of their own:
   from the camera states in Redis;
 - per feed: age of the last good poll, consecutive failures, ok;
 - per worker: heartbeat alive, resident memory of each supervised process (psutil);
-- spool bytes waiting for the database, Redis and DB round-trip latency.
-
-Not yet: the notification outbox depth (the outbox arrives with the notifications issue;
-its gauge belongs next to its table).
+- spool bytes waiting for the database, Redis and DB round-trip latency;
+- the notification outbox: messages per status (pending, sending, sent, invalid) and the
+  age of the oldest message still to deliver (a stuck notifier shows as a growing age).
 """
 
 from __future__ import annotations
@@ -25,10 +24,11 @@ import psutil
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from ambon_core.db import engine_for
 from ambon_core.domain import utcnow
+from ambon_core.models import OutboxMessage
 from ambon_core.settings import Settings
 from ambon_core.store import Store
 
@@ -91,6 +91,7 @@ class AmbonCollector(Collector):
         spool = _gauge("spool_bytes", "History writes waiting for the database")
         spool.add_metric([], spool_bytes(self.settings.spool_dir))
         yield spool
+        yield from self._outbox()
         yield self._memory()
 
     def _latency(self) -> Iterator[GaugeMetricFamily]:
@@ -134,6 +135,28 @@ class AmbonCollector(Collector):
             errors.add_metric([name], status.consecutive_failures)
             ok.add_metric([name], 1.0 if status.ok else 0.0)
         return iter([lag, errors, ok])
+
+    def _outbox(self) -> Iterator[GaugeMetricFamily]:
+        """Outbox depth from the record; nothing when the database is away (the
+        ``db_ping_seconds`` NaN already says so)."""
+        try:
+            with engine_for(self.settings.database_url).connect() as conn:
+                counts = dict(conn.execute(select(OutboxMessage.status, func.count())
+                                           .group_by(OutboxMessage.status)).all())
+                oldest = conn.execute(select(func.min(OutboxMessage.created_at)).where(
+                    OutboxMessage.status.in_(("pending", "sending")))).scalar()
+        except Exception as exc:  # a scrape must not fail with the database
+            log.debug("metrics: outbox not read (%s)", type(exc).__name__)
+            return iter(())
+        depth = _gauge("outbox_messages", "Notification messages by status", ["status"])
+        for status in ("pending", "sending", "sent", "invalid"):
+            depth.add_metric([status], counts.get(status, 0))
+        age = _gauge("outbox_oldest_undelivered_seconds",
+                     "Age of the oldest pending or sending message (0: none)")
+        if oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=utcnow().tzinfo)  # SQLite keeps no zone; stored as UTC
+        age.add_metric([], (utcnow() - oldest).total_seconds() if oldest else 0.0)
+        return iter([depth, age])
 
     def _memory(self) -> GaugeMetricFamily:
         rss = _gauge("process_resident_bytes", "Resident memory of each supervised process",
