@@ -28,6 +28,7 @@ from ambon_core.models import (
     PuskesmasStatusChange,
     TpsFill,
 )
+from ambon_core.office_history import last_office_states
 from ambon_core.spool import history_op
 from ambon_core.store import Store
 
@@ -119,7 +120,8 @@ def incident_from_record(row: IncidentRecord) -> Incident:
 
 def rebuild_live_state(session: Session, store: Store) -> dict[str, int]:
     """Refill an empty Redis from the record: open incidents, active alerts, the last
-    puskesmas status and the last TPS fill. Returns how many of each were restored."""
+    puskesmas status, the last TPS fill and every service office's last status.
+    Returns how many of each were restored."""
     open_statuses = [s.value for s in IncidentStatus if s.is_open]
     incidents = [incident_from_record(r) for r in session.scalars(
         select(IncidentRecord).where(IncidentRecord.status.in_(open_statuses)))]
@@ -137,11 +139,12 @@ def rebuild_live_state(session: Session, store: Store) -> dict[str, int]:
         TpsFill.tps_id).subquery()
     tps = [TpsState(tps_id=r.tps_id, fill=r.fill, source=r.source, updated_at=r.at)
            for r in session.scalars(select(TpsFill).join(latest_tps, TpsFill.id == latest_tps.c.last))]
-    states = [*incidents, *alerts, *puskesmas, *tps]
+    offices = last_office_states(session)
+    states = [*incidents, *alerts, *puskesmas, *tps, *offices]
     if states:
         store.put(*states)
     store.mark_rebuilt()
     counts = {"incidents": len(incidents), "alerts": len(alerts),
-              "puskesmas": len(puskesmas), "tps": len(tps)}
+              "puskesmas": len(puskesmas), "tps": len(tps), "offices": len(offices)}
     log.info("live state rebuilt from SQL: %s", counts)
     return counts

@@ -40,11 +40,21 @@ def test_rebuild_restores_open_state_only(session: Session, store: Store) -> Non
                                                     status=PuskesmasStatus.BUKA))
     record_tps_fill(session, TpsState(tps_id="tps-a", fill=0.4, updated_at=earlier))
     record_tps_fill(session, TpsState(tps_id="tps-a", fill=0.9))
+    from ambon_core.domain import ServiceOfficeState
+    from ambon_core.spool import OPS
+
+    for state in (ServiceOfficeState(office_id="dukcapil-1", office_type="dukcapil",
+                                     status=PuskesmasStatus.BELUM_BUKA, reason="no_checkin",
+                                     minutes_late=12, updated_at=earlier),
+                  ServiceOfficeState(office_id="dukcapil-1", office_type="dukcapil",
+                                     status=PuskesmasStatus.BUKA)):
+        OPS["office_changes"](session, {"states": [state.model_dump(mode="json")]})
     session.commit()
     assert store.is_empty()
     counts = rebuild_live_state(session, store)
     live = store.read_live()
-    assert counts == {"incidents": 1, "alerts": 0, "puskesmas": 1, "tps": 1}
+    assert counts == {"incidents": 1, "alerts": 0, "puskesmas": 1, "tps": 1, "offices": 1}
+    assert live.offices["dukcapil-1"].status == PuskesmasStatus.BUKA  # the last change
     assert set(live.incidents) == {"112-open"}
     assert live.incidents["112-open"].agencies == ["bpbd"]
     assert live.puskesmas["pkm-a"].status == PuskesmasStatus.BUKA
