@@ -151,6 +151,16 @@ def test_a_shed_worker_that_keeps_up_steps_back_and_still_shows_overloaded() -> 
     assert held.grabber.cadences[-1] == 2.0  # the capture was told each new cadence
 
 
+def test_a_slow_camera_reads_its_real_rate_not_zero() -> None:
+    """A TPS camera shed to 1/4 of 0.5 fps is analysed every 8 s: over a 10 s window it
+    would read 0 fps (fewer than two frames); over three of its periods it reads 0.125."""
+    from workers.camera.worker import _rate
+
+    stamps = [100.0 + 8 * i for i in range(5)]  # 100 .. 132; the next one comes at 140
+    assert _rate(stamps, 139.5, 10.0) == 0.0  # only 132 within 10 s
+    assert _rate(stamps, 139.5, max(10.0, 3.0 / 0.125)) == pytest.approx(0.125)
+
+
 def test_health_states_of_stream_failures() -> None:
     ok, no = CameraStatus.OK, CameraStatus.NO_SIGNAL
     assert camera_health(True, True, None, None, None).status == ok

@@ -217,7 +217,7 @@ class CameraWorker(LoopWorker):
         self.publish(now)
         serve_requests(self, now)
         self.detail.update(cameras=len(self.held), owner=self.owner,
-                           infer_fps=round(sum(_rate(h.analysed, now) for h in self.held.values()), 2),
+                           infer_fps=round(sum(self.analysed_fps(h, now) for h in self.held.values()), 2),
                            **self.load_detail())
         # keep a steady analysis period: the base loop waits interval_s after each turn
         self.interval_s = max(0.02, self.period_s - (time.monotonic() - started))
@@ -246,13 +246,22 @@ class CameraWorker(LoopWorker):
             if d is None:
                 h.gated += 1
             h.pipeline.analyse(frames[h.camera.id].mono, frames[h.camera.id].image, d, local_now)
-            h.analysed = [t for t in h.analysed if now - t <= 10] + [now]
+            keep = self.rate_window(h)
+            h.analysed = [t for t in h.analysed if now - t <= keep] + [now]
             h.pending_wall = frames[h.camera.id].wall
             self.analysed_frames += 1
 
     # ---- overload and shedding (workers/camera/load_watch.py) ----------------------------
     def target_fps(self, h: Held, shed: bool = True) -> float:
         return load_watch.target_fps(self, h, shed)
+
+    def rate_window(self, h: Held) -> float:
+        """Seconds over which a camera's analysed rate is measured: 10 s, or three of its
+        periods when it is slower (a shed TPS at 0.125 fps would read 0 fps in 10 s)."""
+        return max(10.0, 3.0 / max(self.target_fps(h), 0.01))
+
+    def analysed_fps(self, h: Held, now: float) -> float:
+        return _rate(h.analysed, now, self.rate_window(h))
 
     def watch_load(self, now: float, busy_s: float) -> None:
         load_watch.watch_load(self, now, busy_s)
@@ -272,7 +281,8 @@ class CameraWorker(LoopWorker):
             values = {}
         last = datetime.fromtimestamp(frame.wall, UTC) if frame else None
         return CameraState(camera_id=h.camera.id, kind=h.camera.kind, status=status, worker=self.owner,
-                           capture_fps=round(h.grabber.fps(), 2), infer_fps=round(_rate(h.analysed, now), 2),
+                           capture_fps=round(h.grabber.fps(), 2),
+                           infer_fps=round(self.analysed_fps(h, now), 2),
                            infer_ms=round(h.infer_ms, 1), skipped_frames=h.gated + h.grabber.corrupt,
                            reconnects=h.grabber.reconnects, last_frame_at=last,
                            analysis_withheld=h.withheld,
