@@ -50,6 +50,11 @@ class CameraStatus(StrEnum):
     OVERLOADED = "overloaded"  # analysed below 80 % of its target for 10 s; cause says why
 
 
+# a camera in one of these has fresh frames: its analysis, snapshot and sharp picture stand
+# (an overloaded camera is slow, not dead)
+LIVE_CAMERA_STATUSES = frozenset({CameraStatus.OK, CameraStatus.OVERLOADED})
+
+
 class CameraState(_Live):
     """What one camera's analysis says now, plus its health."""
 

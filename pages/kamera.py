@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ambon_core.domain import LIVE_CAMERA_STATUSES
 from components import data
 from components.authz import record, require_page
 from components.fmt import number, wit_time
@@ -27,7 +28,7 @@ def camera_tile(row, live) -> None:
     never on the public wall), why its values are withheld if they are, health."""
     cause = f" · {t_or(f'camera.cause_{row.cause}', row.cause)}" if row.cause else ""
     st.markdown(f"**{plain(row.name)}**  \n{status_text(row.status, 'camera')}{plain(cause)}")
-    fresh = row.status in ("ok", "overloaded")  # an overloaded camera is slow, not dead
+    fresh = row.status in LIVE_CAMERA_STATUSES
     jpeg = data.camera_snapshot(row.id, live) if fresh else None
     if jpeg:
         st.image(jpeg, width="stretch")

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
+from ambon_core.domain import LIVE_CAMERA_STATUSES
 from workers.camera.capture import CaptureConfig, mask_url
 from workers.camera.decode import open_container
 from workers.camera.privacy import PUBLISH_WIDTH, encode_jpeg, pixelate_where
@@ -146,14 +147,12 @@ def serve_requests(worker, now: float) -> None:
     """One turn's share (``CameraWorker``): take the requests for the cameras we hold,
     hand them to the fetcher, publish the answers blurred. A camera without a main
     stream of its own, without signal, or without any cover yet gets its reason."""
-    from workers.camera.worker import LIVE  # the worker imports this module
-
     held = worker.held
     for cid in worker.store.take_sharp_requests(list(held)):
         h = held[cid]
         cause = None if h.camera.detect_source else "no_main"
         state = worker.state_of(h, now)
-        if cause is None and state.status not in LIVE:
+        if cause is None and state.status not in LIVE_CAMERA_STATUSES:
             cause = "no_signal"
         if cause:
             worker.store.put_sharp(cid, None, datetime.now(UTC), cause)

@@ -22,7 +22,14 @@ from sqlalchemy.orm import Session
 from ambon_core.alert_kinds import kinds_raised_by
 from ambon_core.alerts import sync_alerts
 from ambon_core.db import upsert
-from ambon_core.domain import Alert, AlertKind, CameraKind, CameraState, CameraStatus
+from ambon_core.domain import (
+    LIVE_CAMERA_STATUSES,
+    Alert,
+    AlertKind,
+    CameraKind,
+    CameraState,
+    CameraStatus,
+)
 from ambon_core.models import CameraMinute
 from ambon_core.registry import Camera
 from ambon_core.settings import camera_settings, get_camera_streams
@@ -43,7 +50,6 @@ NO_SIGNAL_S = 10.0
 REFS_CHECK_S = 30.0  # reference photos taken while the camera runs are picked up this often
 SNAPSHOT_S = 2.0
 DEMO_MODEL = "demo_model"  # CameraState.analysis_withheld: the demo model on a real camera
-LIVE = (CameraStatus.OK, CameraStatus.OVERLOADED)  # its frames are fresh: analysis and snapshot stand
 ALERT_KINDS = kinds_raised_by("cameras")  # from the specs: every kind this worker raises
 
 
@@ -306,7 +312,7 @@ class CameraWorker(LoopWorker):
                 self.latencies.append(wall - h.pending_wall)
                 h.pending_wall = None
         for cid, h in self.held.items():
-            if states[cid].status not in LIVE:
+            if states[cid].status not in LIVE_CAMERA_STATUSES:
                 self.store.r.delete(self.store.key_snapshot(cid))  # never the last frame as live
             elif now - h.last_snapshot >= SNAPSHOT_S:
                 self.publish_snapshot(h, now)
@@ -328,7 +334,8 @@ class CameraWorker(LoopWorker):
         """Alerts of our cameras and finished minutes to SQL (other hosts' alerts untouched)."""
         wanted: list[Alert] = []
         for cid, h in self.held.items():
-            wanted += h.pipeline.alerts() if states[cid].status in LIVE and not h.withheld else []
+            live = states[cid].status in LIVE_CAMERA_STATUSES
+            wanted += h.pipeline.alerts() if live and not h.withheld else []
             if states[cid].status == CameraStatus.NO_SIGNAL:
                 wanted.append(Alert(alert_id=f"camera_offline:{cid}", kind=AlertKind.CAMERA_OFFLINE,
                                     entity_id=cid, severity=1, lat=h.camera.lat, lon=h.camera.lon,
