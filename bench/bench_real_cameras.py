@@ -9,9 +9,9 @@ key frame every 1.5 s, looped from a clip rendered once (``ambon_sim.clips``; no
 encoding at run time). Then, one after the other in the same run:
 
 * **ours**: the camera workers as the supervisor runs them (one process per core sharing
-  the leases; each camera analysed from its ``detect_source`` sub-stream; traffic and
-  puskesmas fully decoded, 2 fps converted and analysed; TPS and market decoded from key
-  frames only, 0.5 fps).
+  the leases; each camera analysed from its ``detect_source`` sub-stream at the default
+  settings: traffic fully decoded, 2 fps converted and analysed; puskesmas, TPS and market
+  decoded from key frames only, 0.5 fps).
   Measured over ``--seconds`` after a warm-up: CPU seconds of the worker processes (from
   the kernel) split into decode (capture threads), analysis (the analysis loop) and the
   rest, as each worker counts them in its heartbeat; analysed fps per camera kind;
@@ -51,11 +51,11 @@ import yaml  # noqa: E402
 
 from ambon_core.db import make_engine, migrate  # noqa: E402
 from ambon_core.redis_server import EmbeddedRedis  # noqa: E402
-from ambon_core.settings import DATA_DIR  # noqa: E402
+from ambon_core.settings import DATA_DIR, CameraStreams  # noqa: E402
 from ambon_core.store import Store  # noqa: E402
 
 KINDS = ("traffic", "puskesmas", "tps", "market")
-TARGET_FPS = {"traffic": 2.0, "puskesmas": 2.0, "tps": 0.5, "market": 0.5}  # CameraStreams defaults
+TARGET_FPS = {kind: CameraStreams().target_fps(kind) for kind in KINDS}  # the defaults
 
 
 def free_port() -> int:
@@ -361,8 +361,9 @@ def print_table(r: dict) -> None:
     print(f"frame-to-Redis p50 {o['latency_p50_ms']} ms / p95 {o['latency_p95_ms']} ms; memory ours "
           f"RSS {o['rss_mb']} MB / PSS {o['pss_mb']} MB"
           + (f", naive RSS {n['rss_mb']} MB" if "rss_mb" in n else ""))
+    rates = ", ".join(f"{k} {v:g}" for k, v in TARGET_FPS.items())
     print(f"analysis {o['analysis_ms_per_frame']} CPU-ms per analysed frame; at the target rates "
-          "(traffic, puskesmas 2; tps, market 0.5 fps) decode + rest + analysis = "
+          f"({rates} fps) decode + rest + analysis = "
           f"{o['cores_at_target']} cores")
     if o.get("overload"):
         ov = o["overload"]

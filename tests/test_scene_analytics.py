@@ -70,3 +70,29 @@ def test_a_camera_with_nothing_drawn_counts_objects_only(kind: CameraKind) -> No
     pipe = CameraPipeline(_camera(kind, []))
     pipe.analyse(0.0, np.zeros((360, 640, 3), np.uint8), _people(2), datetime(2026, 11, 23, 9))
     assert pipe.values == {"objects": {"person": 2}} and pipe.alerts() == []
+
+
+def test_the_queue_counts_who_the_frame_shows_not_only_confirmed_tracks() -> None:
+    """At a site camera's 0.5 fps a newcomer (or someone who shuffled forward and lost
+    their track) is a track only from their second frame: the count must not wait for it."""
+    market = _camera(CameraKind.MARKET, [{"name": "antre", "kind": "queue", "polygon": QUEUE}])
+    pipe = CameraPipeline(market, rules=Rules(queue_long=30, queue_hold_s=2.0))
+    image = np.zeros((360, 640, 3), np.uint8)
+    t0 = datetime(2026, 11, 23, 9, 0)
+    pipe.analyse(0.0, image, _people(3), t0)
+    pipe.analyse(2.0, image, _people(3), t0 + timedelta(seconds=2))
+    assert pipe.values["queue_len"] == 3
+    pipe.analyse(4.0, image, _people(5), t0 + timedelta(seconds=4))  # two arrive
+    assert len([t for t in pipe.tracks if t.cls == "person"]) == 3  # not yet confirmed
+    assert pipe.values["queue_len"] == 5
+    # everyone takes a long step: the old tracks are lost (held), new ones unconfirmed;
+    # each person still counts once
+    moved = _people(5)
+    moved.xyxy[:, [1, 3]] += 30
+    moved.xyxy[:, [0, 2]] += 15
+    pipe.analyse(6.0, image, moved, t0 + timedelta(seconds=6))
+    assert pipe.values["queue_len"] == 5
+    pipe.analyse(8.0, image, Detections.empty(), t0 + timedelta(seconds=8))  # all missed once
+    assert pipe.values["queue_len"] <= 5
+    pipe.analyse(12.0, image, Detections.empty(), t0 + timedelta(seconds=12))
+    assert pipe.values["queue_len"] == 0  # they left: held for one period, no longer

@@ -96,6 +96,11 @@ class Detections:
     def __len__(self) -> int:
         return len(self.conf)
 
+    def feet(self, city_class: str) -> tuple[tuple[float, float], ...]:
+        """Where each ``city_class`` box stands (bottom centre, as ``Track.foot``)."""
+        rows = self.xyxy[self.cls == CITY_CLASSES.index(city_class)]
+        return tuple(((float(x1) + float(x2)) / 2, float(y2) - 1) for x1, _, x2, y2 in rows)
+
     def __getitem__(self, idx: np.ndarray) -> Detections:
         return Detections(self.xyxy[idx], self.conf[idx], self.cls[idx])
 

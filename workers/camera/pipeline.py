@@ -73,6 +73,7 @@ class CameraPipeline:
         self.geom: CameraGeometry | None = None
         self.analytics: dict[str, Analytic] = {}
         self.tracks: list[Track] = []
+        self.people: tuple[tuple[float, float], ...] = ()  # this frame's detected feet
         self.values: dict = {}  # CameraState fields, nothing else
         self.wanted: list[Wanted] = []
         self.agg: MinuteAgg | None = None
@@ -126,9 +127,10 @@ class CameraPipeline:
         assert self.geom is not None
         if dets is not None:
             self.tracks = self.tracker.update(dets)
+            self.people = dets.feet("person")
         self.book.update(t, self.tracks, self.geom.zones)
         frame = Frame(t, image, self.tracks, dets is not None, local_now, self.geom, self.book,
-                      self.scale)
+                      self.scale, self.people)
         values: dict = {"objects": self._objects()}
         wanted: list[Wanted] = []
         for analytic in self.analytics.values():

@@ -58,6 +58,9 @@ class Frame:
     geom: CameraGeometry
     book: an.TrackBook
     scale: float  # frame pixels per registry pixel
+    # where this frame's detected people stand, confirmed by the tracker or not (the
+    # previous frame's when the motion gate kept it)
+    people: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -201,8 +204,14 @@ class QueueValues:
 
 
 class Queue(Analytic):
-    """People waiting in the queue zones and the longest wait; a person the detector misses
-    for a period still stands in the queue (``queue_hold_s``)."""
+    """People waiting in the queue zones and the longest wait.
+
+    The count is what this frame shows: the people detected in the zone now, or -- when
+    the detector misses some -- the tracked ones plus those missed for a period
+    (``queue_hold_s``), whichever is more. Tracks alone would count a newcomer, or someone
+    who shuffled forward and lost their track, only from their second frame on: at a site
+    camera's 0.5 fps that is 2 s late and the queue reads short. The wait needs the tracks.
+    """
 
     zone_kind = "queue"
 
@@ -214,7 +223,9 @@ class Queue(Analytic):
         held = [k for k, foot in frame.book.recent(frame.t, rules.queue_hold_s, "person",
                                                    {p.track_id for p in persons})
                 if any(z.contains(foot) for z in queues)] if rules.queue_hold_s > 0 else []
-        values = QueueValues(len(waiting) + len(held), round(max(waits), 1) if waits else 0.0)
+        seen_now = sum(1 for foot in frame.people if any(z.contains(foot) for z in queues))
+        values = QueueValues(max(seen_now, len(waiting) + len(held)),
+                             round(max(waits), 1) if waits else 0.0)
         alerts = ((Wanted(AlertKind.QUEUE_LONG, 2, {"waiting": values.queue_len,
                                                     "longest_wait_s": values.longest_wait_s}),)
                   if values.queue_len >= rules.queue_long else ())
