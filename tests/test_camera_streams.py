@@ -64,10 +64,31 @@ def test_detect_source_is_the_analysed_stream_and_is_validated() -> None:
 def test_camera_stream_settings_are_typed() -> None:
     assert CameraStreams(traffic_fps=5).target_fps("traffic") == 5.0
     assert CameraStreams().target_fps("tps") == 0.5 and "tps" in CameraStreams().keyframes_only
+    assert CameraStreams().target_fps("puskesmas") == 0.5 and "puskesmas" in CameraStreams().keyframes_only
     with pytest.raises(ValidationError):
         CameraStreams(traffic_fps=0)
     with pytest.raises(ValidationError):
         CameraStreams(hwaccel="magic")
+
+
+def _taken(grabber: Grabber, stamps: list[float]) -> list[float]:
+    return [t for t in stamps if grabber.due(t)]
+
+
+def test_the_cadence_takes_its_share_of_key_frames_without_aliasing_or_bursts() -> None:
+    """0.5 fps from a key frame every 1.5 s (a few ms of jitter) is 0.5 fps, not the ~0.33
+    a fixed schedule gave (any key frame a little early was skipped for the next)."""
+    rng = np.random.default_rng(3)
+    keys = list(np.arange(0, 120, 1.5) + rng.uniform(-0.005, 0.005, 80))
+    taken = _taken(Grabber("k", "rtsp://x", analyse_fps=0.5), keys)
+    assert len(taken) == 60 and max(np.diff(taken)) <= 3.01  # 3 key frames of 4, never 2 skipped
+    frames = list(np.arange(0, 60, 0.05))  # a 20 fps sub-stream analysed at 2 fps
+    taken = _taken(Grabber("t", "rtsp://x", analyse_fps=2.0), frames)
+    assert len(taken) == 120 and min(np.diff(taken)) > 0.45
+    g = Grabber("g", "rtsp://x", analyse_fps=2.0)
+    before = _taken(g, list(np.arange(0, 10, 0.05)))
+    after = _taken(g, list(np.arange(30, 40, 0.05)))  # 20 s without pictures, then back
+    assert len(before) == 20 and 20 <= len(after) <= 21 and min(np.diff(after)) > 0.2
 
 
 def test_one_analysis_process_per_core_sharing_the_cameras() -> None:

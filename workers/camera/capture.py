@@ -78,7 +78,7 @@ class Grabber(threading.Thread):
         super().__init__(name=f"grab-{camera_id}", daemon=True)
         self.camera_id, self.source, self.cfg = camera_id, source, config
         self.analyse_fps, self.keyframes_only = analyse_fps, keyframes_only
-        self._next_due = 0.0
+        self._credit, self._credit_at = 1.0, None  # due(): frames owed to the analysis
         self.decoded = 0  # pictures out of the decoder (converted or not)
         self.cpu_s = 0.0  # CPU time of this thread: receiving, decoding, converting
         self.codec: str | None = None
@@ -135,14 +135,21 @@ class Grabber(threading.Thread):
 
     # ---- producer side ------------------------------------------------------------------
     def due(self, now: float) -> bool:
-        """True when the analysis wants the picture decoded now (cadence ``analyse_fps``)."""
+        """True when the analysis wants the picture decoded now (cadence ``analyse_fps``).
+
+        A token bucket: each second earns ``analyse_fps`` frames, a picture is taken when one
+        is owed. On a key-frame-only stream (a picture every 1.5 s, 0.5 fps wanted) it takes
+        3 key frames of 4 -- exactly 0.5 fps -- where a fixed schedule skipped any key frame
+        a few ms early and fell to ~0.33. At most half a frame is saved up: never a burst to
+        catch up after a gap."""
         if not self.analyse_fps:
             return True
-        if now < self._next_due:
+        if self._credit_at is not None:
+            self._credit = min(1.5, self._credit + (now - self._credit_at) * self.analyse_fps)
+        self._credit_at = now
+        if self._credit < 0.95:  # a picture a few ms early is still on time (jitter)
             return False
-        period = 1.0 / self.analyse_fps
-        # on schedule, but never a burst to catch up after a gap
-        self._next_due = max(self._next_due + period, now + 0.5 * period)
+        self._credit -= 1.0
         return True
 
     def note_stream(self, codec: str, size: tuple[int, int]) -> None:

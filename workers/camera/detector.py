@@ -109,10 +109,18 @@ class Detections:
         return Detections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.float32))
 
 
-def resolve_weights(path: str, fmt: str) -> str:
+def int8_path(onnx_path: Path) -> Path:
+    """Where the INT8 export of an ONNX model lives: ``X.onnx`` -> ``X.int8.onnx``."""
+    if onnx_path.name.endswith(".int8.onnx"):
+        return onnx_path
+    return onnx_path.with_name(onnx_path.name.removesuffix(".onnx") + ".int8.onnx")
+
+
+def resolve_weights(path: str, fmt: str, precision: str = "fp32") -> str:
     """The weights file to load for ``fmt`` (a ``.pt`` path with a sibling ``.onnx`` /
     ``_openvino_model`` export is accepted for those formats; without the export the
-    ``.pt`` itself is used, with a warning, so a plain ``MODEL_PATH=yolo11n.pt`` works)."""
+    ``.pt`` itself is used, with a warning, so a plain ``MODEL_PATH=yolo11n.pt`` works).
+    ``precision`` int8 (ONNX only) takes the model's ``.int8.onnx`` when there is one."""
     p = Path(path)
     if fmt not in ("pytorch", "onnx", "openvino"):
         raise ModelError(f"MODEL_FORMAT '{fmt}' is not one of pytorch, onnx, openvino.")
@@ -121,6 +129,12 @@ def resolve_weights(path: str, fmt: str) -> str:
         want = p.with_suffix(".onnx")
     elif fmt == "openvino" and not p.name.endswith("_openvino_model"):
         want = p.with_name(p.stem + "_openvino_model")
+    if fmt == "onnx" and precision == "int8":
+        if (quantized := int8_path(want)).exists():
+            return str(quantized)
+        if want.exists():
+            log.warning("detector: MODEL_PRECISION=int8 but %s does not exist (make it with "
+                        "python -m workers quantize); using %s", quantized.name, want.name)
     if want.exists():
         return str(want)
     if want != p and p.exists():
@@ -146,7 +160,8 @@ class Detector:
         self.iou = iou if iou is not None else tunables.detector_nms_iou
         self.person_overlap = tunables.detector_person_overlap
         self.crowd_imgsz, self.onnx_threads = tunables.crowd_imgsz, tunables.onnx_threads
-        weights = model_path if model_path.endswith(".yaml") else resolve_weights(model_path, model_format)
+        weights = (model_path if model_path.endswith(".yaml")
+                   else resolve_weights(model_path, model_format, tunables.model_precision))
         if weights.endswith((".pt", ".yaml")):
             model_format = "pytorch"
         self.weights, self.is_demo = weights, is_demo_model(weights)
