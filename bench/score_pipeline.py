@@ -16,8 +16,10 @@ batched detector call, per-camera ``CameraPipeline``) and compares: traffic line
 +-1) and door state, tps/market pile fill (within 0.1). Prints one line per camera kind
 and JSON with the details.
 
-``--transport rtsp`` reads the same cameras as H.264 over RTSP through the worker's own
-capture (``Grabber``, OpenCV/FFmpeg), the way the city's IP cameras are read; the truth is
+``--transport rtsp`` reads the same cameras' 640x360 H.264 sub-streams over RTSP through
+the worker's own capture (``make_grabber``: PyAV, each kind's cadence, key frames only for
+the kinds ``CAMERA_STREAM_KEYFRAMES_ONLY`` names), the way the worker reads the city's IP
+cameras' ``detect_source``; the truth is
 read alongside, so a frame lags its truth by the encode/decode latency (about 0.2 s real,
 a few sim seconds at speed 60): counts over the run are unaffected, per-frame queue and
 fill comparisons slightly.
@@ -36,7 +38,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -52,12 +56,14 @@ import httpx  # noqa: E402
 import numpy as np  # noqa: E402
 from bench_cameras import bench_camera, line_total, truth_crossings  # noqa: E402
 
+from ambon_core.settings import CameraStreams  # noqa: E402
 from ambon_sim.cameras import SimCity, parse_cameras, parse_start  # noqa: E402
 from ambon_sim.scenes import PILE, WIT  # noqa: E402
 from workers.camera.capture import Grabber  # noqa: E402
 from workers.camera.detector import Detector, MotionGate  # noqa: E402
 from workers.camera.pipeline import CameraPipeline, Rules, load_refs  # noqa: E402
 from workers.camera.refs import ensure_sim_refs  # noqa: E402
+from workers.camera.streams import capture_config, make_grabber  # noqa: E402
 
 DEFAULT_CAMERAS = ["cam-sp-traffic-1:traffic", "cam-sp-traffic-2:traffic", "cam-sp-traffic-3:traffic",
                    "cam-sp-pkm-1:puskesmas:08:00", "cam-sp-tps-1:tps", "cam-sp-market-1:market"]
@@ -79,12 +85,36 @@ def fetch(client: httpx.Client, base: str, cid: str) -> tuple[np.ndarray, dict] 
     return None
 
 
-def fetch_rtsp(client: httpx.Client, base: str, grabber: Grabber) -> tuple[np.ndarray, dict] | None:
-    """The newest decoded RTSP frame and the truth read right after it."""
+class TruthLog(threading.Thread):
+    """The sim's truth of the picture being sent, polled every 50 ms, so that a decoded
+    frame is compared with the truth of its own moment: a key-frame-only camera's newest
+    frame can be 2 s old, two sim minutes at speed 60."""
+
+    def __init__(self, client: httpx.Client, base: str, camera_id: str):
+        super().__init__(daemon=True)
+        self.url, self.client = f"{base}/truth/{camera_id}", client
+        self.log: deque[tuple[float, dict]] = deque(maxlen=400)
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.05):
+            try:
+                self.log.append((time.monotonic(), self.client.get(self.url).json()))
+            except httpx.HTTPError:
+                continue
+
+    def at(self, mono: float) -> dict | None:
+        """The last truth polled at or before ``mono`` (the frame's decode time)."""
+        before = [truth for t, truth in list(self.log) if t <= mono]
+        return before[-1] if before else None
+
+
+def fetch_rtsp(grabber: Grabber, truths: TruthLog) -> tuple[np.ndarray, dict] | None:
+    """The newest decoded RTSP frame and the truth of its moment."""
     frame = grabber.latest()
-    if frame is None:
+    if frame is None or (truth := truths.at(frame.mono)) is None:
         return None
-    return frame.image, client.get(f"{base}/truth/{grabber.camera_id}").json()
+    return frame.image, truth
 
 
 def union_fill(scene) -> float:  # type: ignore[no-untyped-def]
@@ -134,6 +164,9 @@ def main() -> int:
                          "CAMERA_STREAM_<KIND>_FPS, 0.5 fps = 2.0 s); default: --period")
     ap.add_argument("--transport", choices=("http", "rtsp"), default="http",
                     help="http: snapshots matched to their sim step; rtsp: H.264 via the worker's capture")
+    ap.add_argument("--clip-seconds", type=float, default=60,
+                    help="rtsp: length of each camera's looped clip (each loop jumps the scene: "
+                         "tracks break there, so long clips)")
     ap.add_argument("--refs", choices=("sim", "none"), default="sim",
                     help="sim: empty-site references from the sim (as `python -m workers.camera.refs`); "
                          "none: fill from garbage boxes")
@@ -145,11 +178,13 @@ def main() -> int:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     rtsp_port = free_port()
-    rtsp = ["--rtsp-cameras", "all", "--rtsp-port", str(rtsp_port)] if args.transport == "rtsp" else []
+    rtsp = (["--rtsp-cameras", "all", "--rtsp-port", str(rtsp_port), "--clip-seconds", str(args.clip_seconds)]
+            if args.transport == "rtsp" else [])
     server = subprocess.Popen([sys.executable, "-m", "ambon_sim.cameras", "--port", str(port), "--speed",
                                str(args.speed), "--seed", str(args.seed), "--start", start.isoformat(),
                                "--log-level", "WARNING", *rtsp, "--cameras", *args.cameras], cwd=ROOT)
     grabbers: dict[str, Grabber] = {}
+    truth_logs: dict[str, TruthLog] = {}
     client = httpx.Client(timeout=5, limits=httpx.Limits(max_connections=32))
     pool = ThreadPoolExecutor(max_workers=len(args.cameras))
     ref_dir = Path(tempfile.mkdtemp(prefix="camera_refs_"))
@@ -165,11 +200,18 @@ def main() -> int:
         for c in cams:
             if args.refs == "sim":  # empty (tps, market) and door_closed (puskesmas)
                 ensure_sim_refs(c.id, c.kind.value, f"{base}/cam/{c.id}/mjpeg", ref_dir)
-        if args.transport == "rtsp":
-            grabbers = {c.id: Grabber(c.id, f"rtsp://127.0.0.1:{rtsp_port}/cam/{c.id}") for c in cams}
+        if args.transport == "rtsp":  # the sub-stream, decoded as the worker does (cadence, key frames)
+            streams = CameraStreams()
+            grabbers = {c.id: make_grabber(c.model_copy(update={
+                "source": f"rtsp://127.0.0.1:{rtsp_port}/cam/{c.id}",
+                "detect_source": f"rtsp://127.0.0.1:{rtsp_port}/cam/{c.id}/sub"}),
+                capture_config(streams), streams) for c in cams}
+            truth_logs = {c.id: TruthLog(client, base, c.id) for c in cams}
+            for log in truth_logs.values():
+                log.start()
             for g in grabbers.values():
                 g.start()
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 900  # the first run renders the clips
             while not all(g.latest() for g in grabbers.values()) and time.monotonic() < deadline:
                 time.sleep(0.2)
         site_period = args.site_period or args.period  # the worker holds a queue for one period
@@ -192,7 +234,7 @@ def main() -> int:
         site_every = max(1, round((args.site_period or args.period) / args.period))
         while (now := time.monotonic()) - t_start < real_s:
             due = [c for c in cams if c.kind.value == "traffic" or turns % site_every == 0]
-            fetched = pool.map(lambda c: fetch_rtsp(client, base, grabbers[c.id]) if grabbers
+            fetched = pool.map(lambda c: fetch_rtsp(grabbers[c.id], truth_logs[c.id]) if grabbers
                                else fetch(client, base, c.id), due)
             got = {c.id: v for c, v in zip(due, fetched, strict=True) if v is not None}
             changed = [c for c in cams if c.id in got and gates[c.id].changed(got[c.id][0], now)]
@@ -225,6 +267,8 @@ def main() -> int:
         pool.shutdown()
         for g in grabbers.values():
             g.stop()
+        for log in truth_logs.values():
+            log.stop.set()
         for g in grabbers.values():
             g.join(10)
         server.terminate()

@@ -91,8 +91,14 @@ def _open(browser, url: str, size: tuple[int, int]):
                            timeout=60_000)
     if "kiosk=1" not in url:  # the wall screen is public: no login
         browser_login(page, "walikota")
-    page.wait_for_timeout(800)
+    _settled(page)
     return page
+
+
+def _settled(page) -> None:
+    """The page's script has finished its run (after a login, a rerun draws the page)."""
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
+                           timeout=60_000)
 
 
 def _shot(page, name: str) -> None:
@@ -109,12 +115,14 @@ def _no_exception(page) -> None:
 
 def test_every_page_at_tablet_size(server: str, browser, store: Store) -> None:
     seed(store)
+    page = _open(browser, server, (1180, 820))  # one login: the session cookie carries it
     for name in PAGES:
-        page = _open(browser, f"{server}/{'' if name == 'ringkasan' else name}", (1180, 820))
+        page.goto(f"{server}/{'' if name == 'ringkasan' else name}")
+        browser_login(page, "walikota")  # returns at once: still logged in
+        _settled(page)
         _no_exception(page)
         assert page.locator("h1").first.inner_text()
         _shot(page, f"{name}_1180x820")
-        page.close()
 
 
 def test_live_refresh_changes_a_value_without_reload(server: str, browser, store: Store) -> None:

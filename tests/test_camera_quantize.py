@@ -26,7 +26,10 @@ FLOAT = DATA_DIR / "models" / "ambon-sim-yolo11n.onnx"
 ENV = {**os.environ, "YOLO_OFFLINE": "1", "YOLO_CONFIG_DIR": str(ROOT / "data" / "runtime" / "ultralytics")}
 
 
-def sim_pictures(n: int, kinds: tuple[str, ...] = ("traffic", "puskesmas", "tps", "market")) -> list[np.ndarray]:
+KINDS = ("traffic", "puskesmas", "tps", "market")
+
+
+def sim_pictures(n: int, kinds: tuple[str, ...] = KINDS) -> list[np.ndarray]:
     """``n`` simulator pictures per kind, 3 sim seconds apart (a busy morning)."""
     start = datetime(2026, 3, 3, 9, 0, tzinfo=WIT)
     city = SimCity([SimCamera(f"cam-{k}", k, opening_time="08:00") for k in kinds], seed=7,
@@ -71,7 +74,7 @@ def test_the_shipped_int8_detector_sees_what_the_float_one_sees(monkeypatch, pic
     monkeypatch.setenv("MODEL_PRECISION", "int8")
     i8 = Detector(str(FLOAT), "onnx")
     assert f32.weights == str(FLOAT) and i8.weights == str(int8_path(FLOAT))
-    sizes = [i8.imgsz_for(k) for k in ("traffic", "puskesmas", "tps", "market")] * 6
+    sizes = [i8.imgsz_for(k) for k in KINDS] * 6
     ref, got = f32(pictures, sizes), i8(pictures, sizes)
     people = CITY_CLASSES.index("person")
     assert sum(int((d.cls == people).sum()) for d in ref) > 20  # the pictures are busy

@@ -16,6 +16,13 @@ pytestmark = [pytest.mark.browser,
 READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
+def _drawn(page) -> None:
+    """The page's first run has drawn its heading and finished (everything it sends in
+    that run is in the browser then)."""
+    page.locator("h1").first.wait_for(timeout=60_000)
+    page.wait_for_selector(READY, timeout=60_000)
+
+
 def test_wall_screen_receives_nothing_personal(server: str, browser, store: Store) -> None:
     seed_personal(store)
     received: list[bytes] = []
@@ -24,8 +31,7 @@ def test_wall_screen_receives_nothing_personal(server: str, browser, store: Stor
         page.on("websocket", lambda ws: ws.on(
             "framereceived", lambda f: received.append(f if isinstance(f, bytes) else f.encode())))
         page.goto(f"{server}/{'' if name == 'ringkasan' else name}?kiosk=1&pages={name}&every=600")
-        page.wait_for_selector(READY, timeout=60_000)
-        page.wait_for_timeout(1500)
+        _drawn(page)
         html = page.content()
         assert page.locator("input[type='password']").count() == 0
         for secret in SECRETS:
@@ -42,8 +48,8 @@ def test_nobody_gets_the_login_form_on_every_url(server: str, browser, store: St
     for name in [*PAGES, "admin"]:
         page = browser.new_page()
         page.goto(f"{server}/{name}")
+        page.locator("input[type='password']").wait_for(timeout=60_000)
         page.wait_for_selector(READY, timeout=60_000)
-        page.wait_for_timeout(500)
         assert page.locator("input[type='password']").count() == 1, name
         assert page.locator("[data-testid='stMetric']").count() == 0, name
         assert "Budi" not in page.content()
@@ -79,8 +85,7 @@ def test_wall_receives_no_camera_pixels(server: str, browser, store: Store) -> N
         page = browser.new_page(viewport={"width": 1920, "height": 1080})
         got = _received_bytes(page)
         page.goto(url)
-        page.wait_for_selector(READY, timeout=60_000)
-        page.wait_for_timeout(2500)
+        _drawn(page)
         assert page.locator("[data-testid='stImage'] img").count() == 0, url
         assert sum(len(b) for b in got) > 10_000 and not any(MARKER in b for b in got), url
         page.close()
