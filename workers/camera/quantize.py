@@ -28,6 +28,7 @@ import numpy as np
 
 from ambon_core.settings import camera_settings, get_settings
 from workers.camera.detector import ModelError, int8_path, resolve_weights
+from workers.tool_main import tool_main
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
 
@@ -147,7 +148,7 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
                     help="the float ONNX model (default: MODEL_PATH's .onnx)")
     ap.add_argument("--out", type=Path, default=None, help="default: <model>.int8.onnx beside it")
     ap.add_argument("--every", type=int, default=10, help="take every Nth picture of a video")
-    ap.add_argument("--pictures", dest="most", type=int, default=240,
+    ap.add_argument("--pictures", dest="most", type=int, default=240, metavar="N",
                     help="calibration pictures at most (default 240)")
 
 
@@ -168,10 +169,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m workers.camera.quantize",
-                                 description=__doc__.splitlines()[0])
-    add_arguments(ap)
-    return run(ap.parse_args(argv))
+    return tool_main("workers.camera.quantize", __doc__, add_arguments, run, argv)
 
 
 if __name__ == "__main__":

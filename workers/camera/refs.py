@@ -34,6 +34,7 @@ from ambon_core.settings import camera_settings
 from workers.camera.capture import Grabber, mask_url
 from workers.camera.detector import CITY_CLASSES, Detector, MotionGate
 from workers.camera.privacy import BlurConfig, PrivacyBlur
+from workers.tool_main import tool_main
 
 log = logging.getLogger(__name__)
 SIM_CAM = re.compile(r"^(https?://.+?/cam/[^/]+/)")
@@ -199,10 +200,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m workers.camera.refs",
-                                 description=__doc__.splitlines()[0])
-    add_arguments(ap)
-    return run(ap.parse_args(argv))
+    return tool_main("workers.camera.refs", __doc__, add_arguments, run, argv)
 
 
 if __name__ == "__main__":

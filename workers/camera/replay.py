@@ -34,6 +34,7 @@ from ambon_core.settings import CameraSettings, camera_settings, get_settings
 from workers.camera.detector import Detector, ModelError, MotionGate
 from workers.camera.pipeline import CameraPipeline, Rules, load_refs
 from workers.camera.privacy import BlurConfig, PrivacyBlur, encode_jpeg
+from workers.tool_main import tool_main
 
 
 class ReplayError(ValueError):
@@ -160,10 +161,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m workers.camera.replay",
-                                 description=__doc__.splitlines()[0])
-    add_arguments(ap)
-    return run(ap.parse_args(argv))
+    return tool_main("workers.camera.replay", __doc__, add_arguments, run, argv)
 
 
 if __name__ == "__main__":
