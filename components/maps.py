@@ -6,6 +6,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pydeck as pdk
 
@@ -42,6 +43,22 @@ def coastline() -> dict:
     """Land polygons of Pulau Ambon, Lease and south Seram (derived from GSHHG, LGPL-3.0,
     by deploy/make_coastline.py; see data/coastline/README.md)."""
     return json.loads(COASTLINE.read_text(encoding="utf-8"))
+
+
+def on_land(lat: float, lon: float) -> bool:
+    """Whether a point lies on the coastline's land (even-odd rule over every ring)."""
+    inside = False
+    for feature in coastline()["features"]:
+        geom = feature["geometry"]
+        polygons = [geom["coordinates"]] if geom["type"] == "Polygon" else geom["coordinates"]
+        for polygon in polygons:
+            for ring in polygon:
+                xs, ys = np.asarray(ring, float).T
+                x2, y2 = np.roll(xs, -1), np.roll(ys, -1)
+                crosses = ((ys > lat) != (y2 > lat)) & (
+                    lon < (x2 - xs) * (lat - ys) / np.where(y2 == ys, 1e-12, y2 - ys) + xs)
+                inside ^= bool(np.count_nonzero(crosses) % 2)
+    return inside
 
 
 def sea_layer() -> pdk.Layer:

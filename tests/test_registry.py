@@ -114,3 +114,18 @@ def test_privacy_mask_needs_three_points() -> None:
     bad = MASKED.replace("[[510, 12], [628, 12], [628, 68], [510, 68]]", "[[510, 12], [628, 12]]", 1)
     with pytest.raises(RegistryError, match=r"privacy_masks\[0\]\.polygon"):
         parse_registry(bad)
+
+
+def test_every_sample_site_stands_on_land() -> None:
+    """The sample registry is what `make run` and the wall map show: no puskesmas, camera
+    or office in Ambon Bay (the GSHHG coastline drawn under the sites decides)."""
+    import yaml
+
+    from components.maps import on_land
+
+    assert on_land(-3.6954, 128.1814) and not on_land(-3.67, 128.15)  # Ambon city / the bay
+    raw = yaml.safe_load((DATA_DIR / "registry.yaml").read_text())
+    sites = [(section, item["id"], item["lat"], item["lon"]) for section, items in raw.items()
+             if isinstance(items, list) for item in items if isinstance(item, dict) and "lat" in item]
+    assert len(sites) > 90
+    assert [s[:2] for s in sites if not on_land(s[2], s[3])] == []
