@@ -54,11 +54,7 @@ def render_calls_tile(figures: CallFigures | None) -> None:
     caption = t("calls.none") if figures is None else t(
         "calls.tile_caption", calls=figures.calls_today, waiting=figures.waiting_now,
         late=figures.callbacks_late)
-    with st.container(border=True):  # the label in full (a metric label is cut off narrow)
-        st.markdown(f"**{t('calls.tile')}**")
-        st.metric(t("calls.tile"), "-" if figures is None else figures.abandoned_today,
-                  label_visibility="collapsed")
-        st.caption(caption)
+    kpi(t("calls.tile"), "-" if figures is None else figures.abandoned_today, caption)
 
 
 def _kpis(figures: CallFigures) -> None:

@@ -37,8 +37,12 @@ def t_or(key: str, fallback: str) -> str:
     return t(key) if key in TEXT else fallback
 
 
-_BASE_CSS = """
-<style>
+# both screens: a tile's label wraps instead of being cut to "Kantor layana..." when narrow
+_LABELS_WRAP = """
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;}
+"""
+_BASE_CSS = "<style>" + _LABELS_WRAP + """
 .block-container {padding-top: 3.2rem; padding-bottom: 1rem;}
 h1 {padding-top: 0 !important; padding-bottom: 0.2rem !important; font-size: 1.9rem !important;}
 [data-testid="stMetricValue"] {font-size: 2.1rem;}
@@ -50,8 +54,7 @@ h1 {padding-top: 0 !important; padding-bottom: 0.2rem !important; font-size: 1.9
 }
 </style>
 """
-_KIOSK_CSS = """
-<style>
+_KIOSK_CSS = "<style>" + _LABELS_WRAP + """
 .block-container {padding-top: 1rem; max-width: 100%;}
 html, body, [data-testid="stAppViewContainer"] {font-size: 22px;}
 h1 {font-size: 3rem !important;}
