@@ -23,7 +23,7 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from ambon_core.alert_kinds import public_params
-from ambon_core.domain import Alert, AlertKind, CameraState, FeedStatus, Incident
+from ambon_core.domain import Alert, AlertKind, CameraState, FeedStatus, Incident, ServiceOfficeState
 from ambon_core.store import LiveState
 
 # Alert parameters that name places, counts or public warnings, nothing personal.
@@ -36,6 +36,10 @@ PUBLIC_CAMERA_FIELDS = ("camera_id", "kind", "status", "objects", "line_counts",
                         "queue_len", "longest_wait_s", "door_open", "fill", "capture_fps",
                         "infer_fps", "infer_ms", "skipped_frames", "reconnects", "last_frame_at",
                         "analysis_withheld", "updated_at")
+# whether an office is open and how long its queue is are public; its staff's check-ins are not
+PUBLIC_OFFICE_FIELDS = ("office_id", "office_type", "status", "reason", "closed_reason", "hours_source",
+                        "season", "minutes_late", "waiting", "longest_wait_s", "door_open",
+                        "scheduled_open", "scheduled_close", "calendar_warning", "updated_at")
 PUBLIC_FEED_FIELDS = ("feed", "ok", "last_ok_at", "records", "consecutive_failures", "updated_at")
 
 
@@ -93,6 +97,11 @@ def public_camera(state: CameraState) -> CameraState:
     return _only(state, PUBLIC_CAMERA_FIELDS)
 
 
+def public_office(state: ServiceOfficeState) -> ServiceOfficeState:
+    """An office's status and queue, without its staff figures (ASN attendance)."""
+    return _only(state, PUBLIC_OFFICE_FIELDS)
+
+
 def public_feed(status: FeedStatus) -> FeedStatus:
     """Feed health without its error text (which may hold a URL)."""
     return _only(status, PUBLIC_FEED_FIELDS)
@@ -110,6 +119,7 @@ def public_view(live: LiveState, category_label: Callable[[str], str] = category
         incidents=incidents, alerts=alerts,
         cameras={k: public_camera(c) for k, c in live.cameras.items()},
         feeds={k: public_feed(f) for k, f in live.feeds.items()},
+        offices={k: public_office(o) for k, o in live.offices.items()},
         puskesmas=dict(live.puskesmas), tps=dict(live.tps), attendance=dict(live.attendance),
         calls=live.calls.counts_only() if live.calls is not None else None,  # no numbers at all
         read_at=live.read_at)

@@ -1,4 +1,5 @@
-"""The city map with every layer: puskesmas, traffic cameras, TPS, incidents."""
+"""The city map with every layer: puskesmas, the other service offices, traffic cameras,
+TPS, incidents."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from ambon_core.registry import Registry
 from ambon_core.store import LiveState
 from components import maps
 from components.fmt import percent
+from components.offices import office_table
 from components.summaries import (
     CONGESTION_COLOUR,
     PKM_COLOUR,
@@ -25,6 +27,10 @@ def city_layers(live: LiveState, reg: Registry, lang_text=t) -> list:
     pkm = puskesmas_table(live, reg)
     pkm = pkm.assign(colour=pkm["status"].map(PKM_COLOUR),
                      label=pkm["name"] + " · " + pkm["status"].map(lambda s: lang_text(f"status.{s}")))
+    offices = office_table(live, reg)
+    offices = offices[offices["type"] != "puskesmas"]  # puskesmas have their own layer
+    offices = offices.assign(colour=offices["status"].map(PKM_COLOUR), label=offices["name"] + " · "
+                             + offices["status"].map(lambda s: lang_text(f"status.{s}")))
     cams = camera_table(live, reg)
     traffic = cams[cams["kind"] == "traffic"]
     traffic = traffic.assign(
@@ -34,7 +40,9 @@ def city_layers(live: LiveState, reg: Registry, lang_text=t) -> list:
     tps = tps_table(live, reg)
     tps = tps.assign(colour=tps["overflow"].map({True: "red", False: "blue"}),
                      label=tps["name"] + " · " + tps["fill"].map(percent))
-    layers = [maps.labels_layer(district_labels(reg)), maps.points_layer(pkm, "puskesmas", 110),
+    layers = [maps.labels_layer(district_labels(reg)),
+              maps.points_layer(offices, "offices", 60, min_pixels=4),
+              maps.points_layer(pkm, "puskesmas", 110),
               maps.points_layer(traffic, "traffic", 90),
               maps.points_layer(tps, "tps", 80)]
     incidents = incident_table(live).dropna(subset=["lat", "lon"])

@@ -15,11 +15,11 @@ COLOURS = {"red": [214, 39, 40, 220], "orange": [255, 127, 14, 220],
            "green": [44, 160, 44, 200], "gray": [127, 127, 127, 180], "blue": [31, 119, 180, 210]}
 
 
-def points_layer(df: pd.DataFrame, layer_id: str, radius: int = 120) -> pdk.Layer:
+def points_layer(df: pd.DataFrame, layer_id: str, radius: int = 120, min_pixels: int = 6) -> pdk.Layer:
     """Dots at ``lat``/``lon`` coloured by a ``colour`` column (a COLOURS name)."""
     frame = df.assign(rgba=df["colour"].map(lambda c: COLOURS.get(c, COLOURS["gray"])))
     return pdk.Layer("ScatterplotLayer", frame, id=layer_id, get_position=["lon", "lat"],
-                     get_fill_color="rgba", get_radius=radius, radius_min_pixels=6,
+                     get_fill_color="rgba", get_radius=radius, radius_min_pixels=min_pixels,
                      radius_max_pixels=22, pickable=True, stroked=True,
                      get_line_color=[255, 255, 255], line_width_min_pixels=1)
 

@@ -26,28 +26,15 @@ from tests.test_pages import seed
 COAST = ROOT / "data" / "coastline" / "ambon.geojson"
 
 
-def _polygon_containing(lon: float, lat: float) -> bool:
-    """Ray casting over the committed land polygons."""
-    for feature in json.loads(COAST.read_text())["features"]:
-        ring = feature["geometry"]["coordinates"][0]
-        inside = False
-        for (x1, y1), (x2, y2) in zip(ring, ring[1:], strict=False):
-            if (y1 > lat) != (y2 > lat) and lon < x1 + (lat - y1) * (x2 - x1) / (y2 - y1):
-                inside = not inside
-        if inside:
-            return True
-    return False
-
-
 def test_coastline_is_small_licensed_and_where_ambon_is() -> None:
     doc = json.loads(COAST.read_text())
     assert COAST.stat().st_size < 100_000 and "LGPL" in doc["properties"]["licence"]
     assert (ROOT / "data" / "coastline" / "README.md").read_text().count("GSHHG") >= 1
-    assert _polygon_containing(128.18, -3.70)  # Kota Ambon, Sirimau (on land)
-    assert _polygon_containing(128.10, -3.62)  # Leihitu peninsula
-    assert not _polygon_containing(128.14, -3.675)  # Ambon Bay (sea), off Galala
-    assert not _polygon_containing(128.20, -3.645)  # inner bay towards Passo
-    assert not _polygon_containing(128.20, -3.85)  # Banda Sea south of Leitimur
+    assert maps.on_land(-3.70, 128.18)  # Kota Ambon, Sirimau (on land)
+    assert maps.on_land(-3.62, 128.10)  # Leihitu peninsula
+    assert not maps.on_land(-3.675, 128.14)  # Ambon Bay (sea), off Galala
+    assert not maps.on_land(-3.645, 128.20)  # inner bay towards Passo
+    assert not maps.on_land(-3.85, 128.20)  # Banda Sea south of Leitimur
 
 
 def test_deck_draws_coastline_first_and_sea_only_offline() -> None:
@@ -115,3 +102,25 @@ def test_map_without_internet_shows_the_coast(offline, server: str, browser, sto
     assert land > 0.05 and sea > 0.1, (land, sea)
     _no_exception(page)
     context.close()
+
+
+def test_the_city_map_shows_every_service_office_by_status(store: Store) -> None:
+    """Kelurahan and negeri offices, pustu, Dukcapil...: one dot each, coloured like the
+    puskesmas by their status, the name and status as plain text (issue 20's leftover)."""
+    from ambon_core.domain import PuskesmasStatus, ServiceOfficeState
+    from ambon_core.registry import load_registry
+    from ambon_core.service_offices import service_offices
+    from components.city_map import city_layers
+
+    reg = load_registry()
+    others = [o for o in service_offices(reg) if o.type != "puskesmas"]
+    late = others[0]
+    store.put(ServiceOfficeState(office_id=late.id, office_type=late.type,
+                                 status=PuskesmasStatus.BELUM_BUKA, minutes_late=25))
+    layers = {layer.id: layer for layer in city_layers(store.read_live(), reg, lambda key: key)}
+    offices = pd.DataFrame(layers["offices"].data)  # pydeck keeps the rows as records
+    assert sorted(offices["id"]) == sorted(o.id for o in others) and len(others) > 10
+    row = offices.set_index("id").loc[late.id]
+    assert row["colour"] == "red" and row["label"] == f"{late.name} · status.belum_buka"
+    assert set(offices.drop(index=offices.index[offices["id"] == late.id])["colour"]) == {"orange"}
+    assert not set(offices["id"]) & set(pd.DataFrame(layers["puskesmas"].data)["id"])

@@ -192,3 +192,18 @@ def test_the_mayor_does_see_camera_pictures(fresh, store: Store, session) -> Non
     at.switch_page(PAGES["kamera"][0]).run()
     assert not at.exception, at.exception
     assert len(at.get("image")) >= 1
+
+
+def test_the_wall_sees_whether_offices_are_open_but_not_their_staff() -> None:
+    """Service offices reached the wall as 'tidak diketahui' (the public view left them out);
+    their status and queue are public, their staff's check-ins are not."""
+    from ambon_core.domain import PuskesmasStatus, ServiceOfficeState
+    from ambon_core.store import LiveState
+
+    office = ServiceOfficeState(office_id="kel-tihu", office_type="kantor_kelurahan",
+                                status=PuskesmasStatus.BELUM_BUKA, minutes_late=25, waiting=4,
+                                reason="no_checkin", staff_in=0, staff_expected=6, staff_elsewhere=2)
+    public = public_view(LiveState(offices={"kel-tihu": office})).offices["kel-tihu"]
+    assert (public.status, public.minutes_late, public.waiting, public.reason) == \
+        (PuskesmasStatus.BELUM_BUKA, 25, 4, "no_checkin")
+    assert public.staff_in is public.staff_expected is public.staff_elsewhere is None
