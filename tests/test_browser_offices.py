@@ -63,3 +63,21 @@ def test_layanan_publik_at_tablet_and_desktop_size(server: str, browser, setting
     _no_exception(page)
     _shot(page, "ringkasan_offices_1180x820")
     page.close()
+
+
+def test_the_wall_counts_the_late_offices(server: str, browser, settings: Settings,
+                                         store: Store, session) -> None:
+    """The public wall (its playlist opens on Ringkasan): the late offices are counted as
+    late, not as 'tidak diketahui' (the public view used to leave every office out)."""
+    from playwright.sync_api import expect
+
+    fill_from_simulator(settings, store, session)
+    live = store.read_live()
+    late = sum(1 for s in live.offices.values() if s.status.value == "belum_buka")
+    page = _open(browser, f"{server}/?kiosk=1&pages=layanan_publik&every=600",
+                 (1920, 1080))
+    tile = page.locator("[data-testid='stMetric']").filter(has_text="Belum buka").first
+    expect(tile.locator("[data-testid='stMetricValue']")).to_have_text(str(late), timeout=60_000)
+    _no_exception(page)
+    _shot(page, "wall_offices_1920x1080")
+    page.close()
