@@ -45,6 +45,8 @@ def rotate(plan: KioskPlan, pages: Mapping[str, st.Page], current: st.Page) -> N
     params = {"kiosk": "1", "pages": ",".join(plan.pages), "every": str(plan.every_s)}
     if "lang" in st.query_params:
         params["lang"] = st.query_params["lang"]
+    if name not in plan.pages:  # the wall opened on a page outside its playlist: start it now
+        st.switch_page(pages[plan.pages[0]], query_params=params)
 
     @st.fragment(run_every=plan.every_s)
     def _timer() -> None:

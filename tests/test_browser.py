@@ -152,6 +152,17 @@ def test_kiosk_on_the_wall(server: str, browser, store: Store) -> None:
     _no_exception(page)
 
 
+def test_a_wall_opened_outside_its_playlist_starts_it_at_once(server: str, browser, store: Store) -> None:
+    """The wall's address is the root URL; with ``pages=sampah`` it showed Ringkasan for a
+    whole ``every`` (here 10 minutes) before its first page."""
+    seed(store)
+    page = _open(browser, f"{server}/?kiosk=1&pages=sampah&every=600", (1920, 1080))
+    page.wait_for_url("**/sampah?**", timeout=60_000)
+    _settled(page)
+    page.locator("h1").filter(has_text="Sampah").wait_for(timeout=60_000)
+    _no_exception(page)
+
+
 def test_login_survives_reload_and_logout_ends_it(server: str, browser, store: Store) -> None:
     """The session cookie keeps the mayor logged in across a reload; 'Keluar' ends it for good."""
     from playwright.sync_api import expect
