@@ -8,7 +8,7 @@ from typing import NamedTuple
 import streamlit as st
 
 from components import data
-from components.ui import t
+from components.ui import on_wall, t
 
 RANGES = ("today", "24h", "7d", "custom")
 MAX_CUSTOM_DAYS = 92
@@ -28,7 +28,11 @@ def custom_range(first: date, last: date) -> TimeRange:
 
 
 def range_picker(key: str, default: str = "today") -> TimeRange:
-    """A segmented choice of range; 'custom' asks for dates (at most three months)."""
+    """A segmented choice of range; 'custom' asks for dates (at most three months). The
+    wall has no keyboard or hand on it: it shows the page's default range and says which."""
+    if on_wall():
+        st.caption(f"{t('hist.range')}: {t(f'range.{default}')}")
+        return TimeRange(data.range_start(default).replace(second=0, microsecond=0), None)
     choice = st.segmented_control(t("hist.range"), RANGES, key=key, default=default,
                                   format_func=lambda r: t(f"range.{r}")) or default
     if choice == "custom":

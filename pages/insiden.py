@@ -21,23 +21,27 @@ from components.scope import scoped_incidents
 from components.session import viewer
 from components.summaries import feed_health_table, incident_table
 from components.tables import show_table
-from components.ui import focus, kpi, lang, t
+from components.ui import focus, kpi, lang, on_wall, t
 
 require_page("insiden")
 header("page.insiden")
 s = data.settings()
 reg = data.registry()
-filters = st.columns(3)
 viewer_ = viewer()
 scoped = viewer_ is not None and viewer_.role == "opd"  # a department head: own categories
-category = filters[0].multiselect(t("filter.category"), sorted(
-    viewer_.incident_categories if scoped else
-    {c for o in reg.opds for c in o.incident_categories}), key="inc_category",
-    placeholder=t("filter.all"))
-agency = filters[1].multiselect(t("col.agencies"), [o.code for o in reg.opds], key="inc_agency",
-                                format_func=lambda c: c.upper(), placeholder=t("filter.all"))
-kecamatan = filters[2].multiselect(t("filter.kecamatan"), list(DISTRICT_LABELS),  # + Maluku Tengah
-                                   key="inc_kecamatan", placeholder=t("filter.all"))
+category: list[str] = []  # the wall: every incident, nobody there to filter
+agency: list[str] = []
+kecamatan: list[str] = []
+if not on_wall():
+    filters = st.columns(3)
+    category = filters[0].multiselect(t("filter.category"), sorted(
+        viewer_.incident_categories if scoped else
+        {c for o in reg.opds for c in o.incident_categories}), key="inc_category",
+        placeholder=t("filter.all"))
+    agency = filters[1].multiselect(t("col.agencies"), [o.code for o in reg.opds], key="inc_agency",
+                                    format_func=lambda c: c.upper(), placeholder=t("filter.all"))
+    kecamatan = filters[2].multiselect(t("filter.kecamatan"), list(DISTRICT_LABELS),  # + Maluku Tengah
+                                       key="inc_kecamatan", placeholder=t("filter.all"))
 
 
 def _filtered(df: pd.DataFrame) -> pd.DataFrame:
@@ -105,8 +109,9 @@ live_panel()
 st.subheader(t("inc.response"))
 history = _filtered(scoped_incidents(data.incidents(*range_picker("inc_range", default="7d"))))
 target = {"call_to_dispatch": s.target_dispatch_min, "dispatch_to_scene": s.target_on_scene_min}
-by = st.segmented_control(t("inc.group"), ["agency", "category"], key="inc_by", default="agency",
-                          format_func=lambda g: t(f"inc.by_{g}")) or "agency"
+by = "agency" if on_wall() else st.segmented_control(
+    t("inc.group"), ["agency", "category"], key="inc_by", default="agency",
+    format_func=lambda g: t(f"inc.by_{g}")) or "agency"
 rows = [{"key": k, **{m: round(v[m]["median_s"] / 60, 1) if v[m]["median_s"] is not None else None
                       for m in target}, "n": v["call_to_dispatch"]["n"]}
         for k, v in summarize(history, by=by).items()]

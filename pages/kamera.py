@@ -10,7 +10,8 @@ from components.page import header, live_or_banner
 from components.summaries import camera_table
 from components.tables import show_table
 from components.text import plain
-from components.ui import lang, status_text, t, t_or
+from components.ui import lang, on_wall, status_text, t, t_or
+from components.wall import page_of
 
 require_page("kamera")
 header("page.kamera")
@@ -19,8 +20,9 @@ KINDS = ("traffic", "puskesmas", "tps", "market")
 PER_PAGE = 12
 SHARP_SHOWN = 2  # sharp pictures kept open below the wall, newest first
 WITH_MAIN = {c.id for c in data.registry().cameras if c.detect_source}
-kinds = st.segmented_control(t("cam.kind"), KINDS, key="cam_kinds", selection_mode="multi",
-                             default=["traffic"], format_func=lambda k: t(f"cam.kind_{k}"))
+kinds = ["traffic"] if on_wall() else st.segmented_control(  # no hand on the wall to choose
+    t("cam.kind"), KINDS, key="cam_kinds", selection_mode="multi", default=["traffic"],
+    format_func=lambda k: t(f"cam.kind_{k}"))
 
 
 def camera_tile(row, live) -> None:
@@ -86,12 +88,16 @@ def live_panel() -> None:
     df = camera_table(live, data.registry())
     wall = df[df["kind"].isin(kinds or KINDS)]
     pages = max(1, -(-len(wall) // PER_PAGE))
-    page = min(st.session_state.get("cam_page") or 1, pages)
+    # the public wall turns its pages by the clock (components.wall); a tablet by a tap
+    page = page_of(len(wall), PER_PAGE)[0] + 1 if on_wall() else min(
+        st.session_state.get("cam_page") or 1, pages)
     tiles = st.columns(4)
     for i, row in enumerate(wall.iloc[(page - 1) * PER_PAGE: page * PER_PAGE].itertuples()):
         with tiles[i % 4], st.container(border=True):
             camera_tile(row, live)
-    if pages > 1:
+    if pages > 1 and on_wall():
+        st.caption(t("cam.page") + f" {page}/{pages}")
+    elif pages > 1:
         st.segmented_control(t("cam.page"), list(range(1, pages + 1)), key="cam_page", default=1)
     names = dict(zip(df["id"], df["name"], strict=True))
     for cid in st.session_state.get("sharp_cams", []):

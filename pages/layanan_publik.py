@@ -15,17 +15,21 @@ from components.offices import calendar_warnings, office_counts, office_table
 from components.page import header, live_or_banner
 from components.tables import show_table
 from components.trends import punctuality
-from components.ui import age_caption, focus, kpi, status_text, t, t_or
+from components.ui import age_caption, focus, kpi, on_wall, status_text, t, t_or
 
 user = require_page("layanan_publik")
 header("page.layanan_publik")
 period = data.settings().ui_refresh_s
 own_opd = user.opd if user.role == "opd" else None  # a department sees its own offices first
-kinds = st.pills(t("lp.types"), OFFICE_TYPES, selection_mode="multi", key="lp_types",
-                 format_func=lambda code: t(f"office.{code}"))
-kecamatan = st.multiselect(t("col.kecamatan"), sorted({o.kecamatan for o in data.registry().offices}
-                                                       | {p.kecamatan for p in data.registry().puskesmas}),
-                           key="lp_kecamatan", placeholder=t("lp.all"))
+kinds: list[str] = []  # the wall shows every type and kecamatan: nobody there to filter
+kecamatan: list[str] = []
+if not on_wall():
+    kinds = st.pills(t("lp.types"), OFFICE_TYPES, selection_mode="multi", key="lp_types",
+                     format_func=lambda code: t(f"office.{code}"))
+    districts = sorted({o.kecamatan for o in data.registry().offices}
+                       | {p.kecamatan for p in data.registry().puskesmas})
+    kecamatan = st.multiselect(t("col.kecamatan"), districts, key="lp_kecamatan",
+                               placeholder=t("lp.all"))
 chosen = focus({o.id for o in service_offices(data.registry())})  # a tapped alert's office
 COLUMNS = {"name": "col.name", "status": "col.status", "reason": "col.reason",
            "minutes_late": "col.late", "kecamatan": "col.kecamatan", "waiting": "col.waiting",

@@ -337,3 +337,23 @@ def test_table_counts_with_gaps_are_whole_numbers() -> None:
     assert not at.exception, at.exception
     rows = at.dataframe[0].value.astype(str).values.tolist()
     assert rows == [["a", "3", "1,3"], ["b", "–", "–"]]
+
+
+@pytest.mark.parametrize("name", ["puskesmas", "lalu_lintas", "sampah", "insiden", "kamera",
+                                  "layanan_publik"])
+def test_the_wall_draws_no_filters_or_range_pickers(store: Store, name: str) -> None:
+    """Nobody touches the city-hall wall: its pages show their default range (and say which)
+    instead of controls (the wall's Layanan Publik showed type pills and a kecamatan box)."""
+    from components.nav import PAGES
+
+    seed(store)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({"kiosk": "1", "pages": name, "every": "600"})
+    at.run()
+    at.switch_page(PAGES[name][0]).run()
+    assert not at.exception, at.exception
+    controls = [w for kind in ("segmented_control", "multiselect", "button_group", "selectbox",
+                               "date_input", "text_input") for w in at.get(kind)]
+    assert controls == [], [(type(w).__name__, getattr(w, "label", "")) for w in controls]
+    if name != "kamera":
+        assert any(c.value.startswith("Rentang waktu: ") for c in at.caption)
