@@ -24,13 +24,9 @@ from components.ui import t
 
 def city_layers(live: LiveState, reg: Registry, lang_text=t) -> list:
     """All map layers; labels are plain text (pydeck tooltips do not render HTML from data)."""
-    pkm = puskesmas_table(live, reg)
-    pkm = pkm.assign(colour=pkm["status"].map(PKM_COLOUR),
-                     label=pkm["name"] + " · " + pkm["status"].map(lambda s: lang_text(f"status.{s}")))
+    pkm = _by_status(puskesmas_table(live, reg), lang_text)
     offices = office_table(live, reg)
-    offices = offices[offices["type"] != "puskesmas"]  # puskesmas have their own layer
-    offices = offices.assign(colour=offices["status"].map(PKM_COLOUR), label=offices["name"] + " · "
-                             + offices["status"].map(lambda s: lang_text(f"status.{s}")))
+    offices = _by_status(offices[offices["type"] != "puskesmas"], lang_text)  # pkm: own layer
     cams = camera_table(live, reg)
     traffic = cams[cams["kind"] == "traffic"]
     traffic = traffic.assign(
@@ -50,6 +46,12 @@ def city_layers(live: LiveState, reg: Registry, lang_text=t) -> list:
         incidents = incidents.assign(colour="red", label=incidents["title"])
         layers.append(maps.points_layer(incidents, "incidents", 140))
     return layers
+
+
+def _by_status(sites: pd.DataFrame, lang_text) -> pd.DataFrame:
+    """Offices and puskesmas coloured by open status, labelled 'name · status'."""
+    return sites.assign(colour=sites["status"].map(PKM_COLOUR), label=sites["name"] + " · "
+                        + sites["status"].map(lambda s: lang_text(f"status.{s}")))
 
 
 def district_labels(reg: Registry) -> pd.DataFrame:
